@@ -1,0 +1,41 @@
+# backprop-kit: `make demo` runs the kit, `make test` runs the tests.
+# Both create .venv from pyproject.toml when it is missing (or when pyproject.toml changed).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint format bench clean help
+
+help:
+	@echo "make demo    run the lecture examples through chainrule, step by step"
+	@echo "make test    lint and run the whole test suite"
+	@echo "make bench   run the benchmarks in bench/ (prints ratios against peers)"
+	@echo "make lint    ruff on the library, tests and benchmarks"
+	@echo "make clean   remove .venv and caches"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP)
+	$(PY) -m chainrule.demo
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+format: $(STAMP)
+	$(PY) -m ruff format lib tests bench
+
+bench: $(STAMP)
+	cd bench && for b in bench_*.py; do echo "== $$b"; ../$(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,113 @@
+"""A reference two-layer network built from ``chainrule.layers``.
+
+    net = TwoLayerNet(input_dim=2, hidden_dim=16, num_classes=3, seed=0)
+    loss, grads = net.loss(X, y)     # forward and backward, CS231n assignment-2 style
+    net.step(X, y, learning_rate=0.5)
+
+affine -> activation -> affine -> softmax cross-entropy, with L2 regularisation on the weights.
+It runs on NumPy or CuPy (``xp=cupy``); benchmarks, widgets and the GPU section all use it.
+"""
+
+import numpy as np
+
+from . import layers
+
+__all__ = ["TwoLayerNet", "ACTIVATIONS"]
+
+ACTIVATIONS = {
+    "relu": (layers.relu_forward, layers.relu_backward),
+    "sigmoid": (layers.sigmoid_forward, layers.sigmoid_backward),
+    "tanh": (layers.tanh_forward, layers.tanh_backward),
+}
+
+
+class TwoLayerNet:
+    """affine - activation - affine - softmax loss, with L2 weight decay 0.5 * reg * ||W||^2.
+
+    Parameters (``params``):
+    - W1: of shape (D, H), b1: of shape (H,)
+    - W2: of shape (H, C), b2: of shape (C,)
+
+    Weights start Gaussian with standard deviation ``weight_scale`` (default sqrt(2 / fan_in),
+    He initialisation, which trains ReLU nets quickly); biases start at 0.
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        hidden_dim,
+        num_classes,
+        *,
+        activation="relu",
+        reg=0.0,
+        weight_scale=None,
+        seed=0,
+        dtype=np.float64,
+        xp=np,
+    ):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"TwoLayerNet: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            )
+        for name, value in (
+            ("input_dim", input_dim),
+            ("hidden_dim", hidden_dim),
+            ("num_classes", num_classes),
+        ):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"TwoLayerNet: {name} must be a positive integer, got {value!r}")
+        self.activation = activation
+        self.reg = reg
+        rng = np.random.default_rng(seed)
+
+        def weights(fan_in, fan_out):
+            scale = np.sqrt(2.0 / fan_in) if weight_scale is None else weight_scale
+            return xp.asarray(scale * rng.standard_normal((fan_in, fan_out)), dtype=dtype)
+
+        self.params = {
+            "W1": weights(input_dim, hidden_dim),
+            "b1": xp.zeros(hidden_dim, dtype=dtype),
+            "W2": weights(hidden_dim, num_classes),
+            "b2": xp.zeros(num_classes, dtype=dtype),
+        }
+
+    def scores(self, X):
+        """Class scores of shape (N, C) for inputs X of shape (N, D)."""
+        p = self.params
+        act_forward, _ = ACTIVATIONS[self.activation]
+        h, _ = layers.affine_forward(X, p["W1"], p["b1"])
+        a, _ = act_forward(h)
+        s, _ = layers.affine_forward(a, p["W2"], p["b2"])
+        return s
+
+    def predict(self, X):
+        """Predicted labels of shape (N,)."""
+        return self.scores(X).argmax(axis=1)
+
+    def loss(self, X, y):
+        """Loss and gradients for inputs X of shape (N, D) and labels y of shape (N,).
+
+        Returns (loss, grads) with grads[name] of the shape of params[name].
+        """
+        p, reg = self.params, self.reg
+        act_forward, act_backward = ACTIVATIONS[self.activation]
+        # forward: h1 = X W1 + b1, a1 = act(h1), scores = a1 W2 + b2
+        h1, cache1 = layers.affine_forward(X, p["W1"], p["b1"])
+        a1, cache_act = act_forward(h1)
+        scores, cache2 = layers.affine_forward(a1, p["W2"], p["b2"])
+        data_loss, dscores = layers.softmax_loss(scores, y)
+        reg1, dreg1 = layers.l2_regularization(p["W1"], reg)
+        reg2, dreg2 = layers.l2_regularization(p["W2"], reg)
+        # backward, in reverse: dscores -> dW2, db2, da1 -> dh1 -> dW1, db1
+        da1, dW2, db2 = layers.affine_backward(dscores, cache2)
+        dh1 = act_backward(da1, cache_act)
+        _, dW1, db1 = layers.affine_backward(dh1, cache1, input_grad=False)
+        grads = {"W1": dW1 + dreg1, "b1": db1, "W2": dW2 + dreg2, "b2": db2}
+        return data_loss + reg1 + reg2, grads
+
+    def step(self, X, y, learning_rate):
+        """One step of gradient descent on the batch (X, y); returns the loss before the step."""
+        loss, grads = self.loss(X, y)
+        for name, grad in grads.items():
+            self.params[name] -= learning_rate * grad
+        return loss

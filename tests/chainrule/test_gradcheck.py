@@ -1,0 +1,286 @@
+"""Tests for chainrule.gradcheck: it passes correct gradients and catches every planted bug."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from chainrule import GradientCheckWarning, MaxGate, MultiplyGate, ReLUGate, ShapeError
+from chainrule.gradcheck import check_gate, check_gradient, numerical_gradient, rel_error
+
+from .planted_bugs import sigmoid_net, softmax_net
+
+# -- numerical_gradient -------------------------------------------------------------------------
+
+
+def test_numerical_gradient_of_a_scalar_function():
+    """Is d/dx x^3 at 2 found as 12 by centered differences (error ~h^2)?"""
+    assert numerical_gradient(lambda x: x**3, 2.0) == pytest.approx(12.0, rel=1e-9)
+
+
+def test_numerical_gradient_of_an_array():
+    """Is the gradient of sum(x^2) equal to 2x, in x's shape?"""
+    x = np.arange(6.0).reshape(2, 3)
+    grad = numerical_gradient(lambda x: float((x**2).sum()), x)
+    assert grad.shape == x.shape
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-8, atol=1e-8)
+
+
+def test_upstream_form_for_array_valued_functions():
+    """With upstream u, is the result sum(u * df/dx), e.g. u * cos(x) for f = sin?"""
+    x = np.linspace(-1, 1, 5)
+    u = np.array([1.0, -2.0, 0.5, 3.0, 0.0])
+    np.testing.assert_allclose(numerical_gradient(np.sin, x, upstream=u), u * np.cos(x), rtol=1e-8)
+
+
+def test_x_is_restored_even_when_f_raises():
+    """If f raises midway, is every entry of x back to its original value?"""
+    x = np.array([1.0, 2.0, 3.0])
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        if len(calls) == 4:  # while the second entry is perturbed
+            raise RuntimeError("boom")
+        return float(x.sum())
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
+def test_x_is_restored_after_a_full_check():
+    """After check_gradient in every mode, is x bit-for-bit unchanged?"""
+    x = np.random.default_rng(0).standard_normal(7)
+    before = x.copy()
+    for mode in ("full", "sampled", "direction"):
+        check_gradient(lambda x: float((x**2).sum()), x, 2 * x, mode=mode)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_array_output_without_upstream_is_explained():
+    """Does an array-valued f without upstream= say to pass upstream with f's shape?"""
+    with pytest.raises(ShapeError, match=r"f returned an array of shape \(2,\); pass upstream="):
+        numerical_gradient(lambda x: x * 2, np.ones(2))
+
+
+def test_upstream_shape_mismatch_is_reported():
+    """Is an upstream of the wrong shape reported with both shapes?"""
+    with pytest.raises(ShapeError, match=r"f returned shape \(2,\) but upstream has shape \(3,\)"):
+        numerical_gradient(lambda x: x * 2, np.ones(2), upstream=np.ones(3))
+
+
+def test_integer_arrays_are_refused():
+    """Is an int array (which cannot be perturbed by 1e-5) refused with the fix?"""
+    with pytest.raises(TypeError, match=r"x must hold floats .* got dtype int64; use x.astype"):
+        numerical_gradient(lambda x: float(x.sum()), np.arange(3))
+
+
+def test_float32_warns():
+    """Does a float32 x raise a GradientCheckWarning recommending float64?"""
+    with pytest.warns(GradientCheckWarning, match="float32.*Check in float64"):
+        numerical_gradient(lambda x: float(x.sum()), np.ones(3, dtype=np.float32))
+
+
+# -- rel_error ----------------------------------------------------------------------------------
+
+
+def test_rel_error_is_safe_at_zero():
+    """Is rel_error(0, 0) exactly 0 (no division by zero), and 1 when only one side is 0?"""
+    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel_error(0.0, 0.0) == 0.0
+    assert rel_error(np.zeros(2), np.ones(2)) == 1.0
+
+
+def test_rel_error_is_symmetric_and_scale_free():
+    """Is rel_error(a, b) = rel_error(b, a) and unchanged by scaling both?"""
+    a, b = np.array([1.0, 2.0]), np.array([1.0, 2.1])
+    assert rel_error(a, b) == rel_error(b, a)
+    assert rel_error(1e6 * a, 1e6 * b) == pytest.approx(rel_error(a, b))
+    assert rel_error(a, b) == pytest.approx(0.1 / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def test_rel_error_shape_mismatch():
+    """Are different shapes refused?"""
+    with pytest.raises(ShapeError, match=r"shapes \(2,\) and \(3,\) differ"):
+        rel_error(np.zeros(2), np.zeros(3))
+
+
+# -- check_gradient on correct and planted-bug gradients ----------------------------------------
+
+SMALL = [softmax_net(N=8, D=12, H=10, C=4), sigmoid_net(N=8, D=12, H=10, C=4)]
+FULL_SIZE = [softmax_net(), sigmoid_net()]  # 101,110 and 101,000 parameters
+MODES = ["full", "sampled", "direction"]
+
+
+@pytest.mark.parametrize("problem", SMALL, ids=lambda p: p.name)
+@pytest.mark.parametrize("mode", MODES)
+def test_correct_gradient_passes(problem, mode):
+    """Does a correct gradient pass in every mode, at least 5x below the threshold?"""
+    result = check_gradient(problem.f, problem.theta, problem.grad, mode=mode)
+    assert result.ok, str(result)
+    assert result.rel_error < result.rtol / 5
+
+
+@pytest.mark.parametrize("problem", SMALL, ids=lambda p: p.name)
+def test_every_planted_bug_fails_in_full_mode(problem):
+    """Does the full check fail on each planted bug?"""
+    for bug, wrong in problem.bugs.items():
+        result = check_gradient(problem.f, problem.theta, wrong)
+        assert not result.ok, f"{bug}: {result}"
+
+
+@pytest.mark.parametrize("problem", FULL_SIZE, ids=lambda p: p.name)
+def test_direction_mode_on_101k_parameters(problem):
+    """At 101k parameters, does direction mode pass the correct gradient and catch every bug
+    in at most 10 evaluations of the loss?"""
+    ok = check_gradient(problem.f, problem.theta, problem.grad, mode="direction")
+    assert ok.ok and ok.evaluations <= 10, str(ok)
+    for bug, wrong in problem.bugs.items():
+        result = check_gradient(problem.f, problem.theta, wrong, mode="direction")
+        assert not result.ok, f"{bug}: {result}"
+        assert result.evaluations <= 10
+
+
+def test_full_mode_points_at_the_wrong_entry():
+    """With one entry x 1.5, is the worst coordinate that entry, with both values shown?"""
+    problem = SMALL[0]
+    wrong = problem.bugs["one entry x 1.5"]
+    (bad,) = np.flatnonzero(wrong != problem.grad)
+    result = check_gradient(problem.f, problem.theta, wrong)
+    assert result.worst_index == (bad,)
+    assert result.worst_analytic == pytest.approx(wrong[bad])
+    assert result.worst_numerical == pytest.approx(problem.grad[bad], rel=1e-6)
+    text = str(result)
+    assert "\n" not in text
+    assert text.startswith("gradient check FAILED (full, 174 coordinates, 349 evaluations of f)")
+    assert f"worst coordinate ({bad},)" in text
+
+
+def test_str_of_a_pass_is_one_readable_line():
+    """Does a passing check read 'gradient check passed (...): relative error ... <= 1e-06'?"""
+    result = check_gradient(
+        lambda x: float((x**2).sum()), np.array([1.0, -2.0]), np.array([2.0, -4.0])
+    )
+    text = str(result)
+    assert bool(result) is True
+    assert text.startswith("gradient check passed (full, 2 coordinates, 5 evaluations of f)")
+    assert "<= 1e-06" in text and "\n" not in text
+
+
+def test_a_zero_gradient_passes_within_rounding_noise():
+    """Is a correct all-zero gradient of a large constant function accepted (noise floor)?"""
+    x = np.random.default_rng(0).standard_normal(50)
+    result = check_gradient(lambda x: 1e4 + 0.0 * float(x.sum()), x, np.zeros(50))
+    assert result.ok, str(result)
+
+
+def test_sampled_mode_checks_the_requested_number_of_coordinates():
+    """Does sampled mode check `samples` distinct coordinates, reproducibly for a seed?"""
+    problem = SMALL[0]
+    a = check_gradient(problem.f, problem.theta, problem.grad, mode="sampled", samples=7, seed=3)
+    b = check_gradient(problem.f, problem.theta, problem.grad, mode="sampled", samples=7, seed=3)
+    assert a.checked == 7 and a.evaluations == 15
+    assert a.worst_index == b.worst_index
+
+
+def test_check_gradient_argument_errors():
+    """Are a wrongly shaped analytic gradient and an unknown mode refused clearly?"""
+    x = np.zeros(3)
+    with pytest.raises(ShapeError, match=r"must have x's shape \(3,\), got \(2,\)"):
+        check_gradient(lambda x: 0.0, x, np.zeros(2))
+    with pytest.raises(
+        ValueError, match=r"mode must be 'full', 'sampled' or 'direction', got 'fast'"
+    ):
+        check_gradient(lambda x: 0.0, x, np.zeros(3), mode="fast")
+    with pytest.raises(ValueError, match=r"directions must be >= 1, got 0"):
+        check_gradient(lambda x: 0.0, x, np.zeros(3), mode="direction", directions=0)
+
+
+def test_kink_warning_for_relu_inputs_near_zero():
+    """Does passing ReLU inputs with an entry within h of 0 warn about the kink?"""
+    x = np.array([1.0, 2.0])
+    with pytest.warns(GradientCheckWarning, match=r"1 max/ReLU input\(s\) lie within h = 1e-05"):
+        check_gradient(lambda x: float(x.sum()), x, np.ones(2), kinks=np.array([0.3, 2e-6, -0.5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_gradient(lambda x: float(x.sum()), x, np.ones(2), kinks=np.array([0.3, -0.5]))
+
+
+# -- check_gate ---------------------------------------------------------------------------------
+
+
+class SwappedMultiply(MultiplyGate):
+    """A classic mistake: dx = x * dz instead of y * dz."""
+
+    def backward(self, dz):
+        x, y = self.saved()
+        return (x * dz, y * dz)
+
+
+class ForgetsUpstream(MultiplyGate):
+    def backward(self, dz):
+        x, y = self.saved()
+        return (y, x)
+
+
+class HalfWrong(MultiplyGate):
+    def backward(self, dz):
+        x, y = self.saved()
+        return (y * dz, 2 * x * dz)
+
+
+def test_check_gate_names_the_wrong_input_with_both_values():
+    """Does check_gate say input 1 (y) is wrong, with backward's value and the numerical one?"""
+    result = check_gate(HalfWrong(), 3.0, -4.0, upstream=2.0)
+    assert not result.ok and result.wrong == ["y"]
+    assert str(result) == (
+        "HalfWrong check FAILED: input 1 (y) is wrong: backward gave 12.0, "
+        "the numerical gradient is 6 (upstream 2)"
+    )
+
+
+def test_check_gate_catches_swapped_inputs():
+    """Are both inputs of a mul gate with swapped local gradients reported wrong?"""
+    assert check_gate(SwappedMultiply(), 3.0, -4.0).wrong == ["x", "y"]
+
+
+def test_check_gate_catches_a_forgotten_upstream():
+    """With the default (non-unit) upstream, is a backward that ignores it caught?"""
+    result = check_gate(ForgetsUpstream(), 3.0, -4.0)
+    assert not result.ok and abs(result.upstream) >= 1.5
+
+
+def test_check_gate_explains_a_wrong_return_shape():
+    """Does a backward returning one value for two inputs get a clear problem message?"""
+
+    class OneValue(MultiplyGate):
+        def backward(self, dz):
+            return (dz,)
+
+    result = check_gate(OneValue(), 1.0, 2.0)
+    assert not result.ok
+    assert (
+        "backward returned 1 values; it must return a tuple with one gradient per input (x, y)"
+        in str(result)
+    )
+
+
+def test_check_gate_wrong_number_of_inputs():
+    """Does checking a 2-input gate with 1 input say so?"""
+    with pytest.raises(TypeError, match=r"MultiplyGate takes 2 input\(s\) \(x, y\), got 1"):
+        check_gate(MultiplyGate(), 1.0)
+
+
+def test_check_gate_leaves_the_gate_as_forward_left_it():
+    """After check_gate, does backward give the gradients at the checked inputs?"""
+    gate = MultiplyGate()
+    assert check_gate(gate, 3.0, -4.0).ok
+    assert gate.backward(1.0) == (-4.0, 3.0)
+
+
+@pytest.mark.parametrize("gate, inputs", [(MaxGate(), (1.0, 1.0 + 1e-7)), (ReLUGate(), (3e-6,))])
+def test_check_gate_warns_near_a_kink(gate, inputs):
+    """Does checking max at a near-tie, or ReLU next to 0, warn about the kink?"""
+    with pytest.warns(GradientCheckWarning, match="of its kink"):
+        check_gate(gate, *inputs)
