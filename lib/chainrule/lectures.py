@@ -41,18 +41,23 @@ def add_multiply_graph():
     return graph, {"x": -2.0, "y": 5.0, "z": -4.0}
 
 
+def _neuron_input():
+    """The neuron's weighted sum z = w0 x0 + w1 x1 + w2, shared by both sigmoid graphs."""
+    graph = ComputationalGraph()
+    w0, x0, w1, x1, w2 = graph.inputs("w0", "x0", "w1", "x1", "w2")
+    w0x0 = graph.gate(MultiplyGate(), w0, x0, name="w0*x0")
+    w1x1 = graph.gate(MultiplyGate(), w1, x1, name="w1*x1")
+    s = graph.gate(AddGate(), w0x0, w1x1, name="sum")
+    return graph, graph.gate(AddGate(), s, w2, name="z")
+
+
 def sigmoid_neuron_graph():
     """f(w, x) = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))), gate by gate, as on the CS231n slide.
 
     w = [2, -3, -3], x = [-1, -2]: the output is 0.73 and the gradients are
     w0 -0.20, x0 0.39, w1 -0.39, x1 -0.59, w2 0.20.
     """
-    graph = ComputationalGraph()
-    w0, x0, w1, x1, w2 = graph.inputs("w0", "x0", "w1", "x1", "w2")
-    w0x0 = graph.gate(MultiplyGate(), w0, x0, name="w0*x0")
-    w1x1 = graph.gate(MultiplyGate(), w1, x1, name="w1*x1")
-    s = graph.gate(AddGate(), w0x0, w1x1, name="sum")
-    z = graph.gate(AddGate(), s, w2, name="z")
+    graph, z = _neuron_input()
     neg = graph.gate(ScaleGate(-1.0), z, name="-z")
     e = graph.gate(ExpGate(), neg, name="exp")
     d = graph.gate(AddConstantGate(1.0), e, name="1+exp")
@@ -62,12 +67,7 @@ def sigmoid_neuron_graph():
 
 def sigmoid_neuron_grouped_graph():
     """The same neuron with the last four gates grouped into one SigmoidGate: same gradients."""
-    graph = ComputationalGraph()
-    w0, x0, w1, x1, w2 = graph.inputs("w0", "x0", "w1", "x1", "w2")
-    w0x0 = graph.gate(MultiplyGate(), w0, x0, name="w0*x0")
-    w1x1 = graph.gate(MultiplyGate(), w1, x1, name="w1*x1")
-    s = graph.gate(AddGate(), w0x0, w1x1, name="sum")
-    z = graph.gate(AddGate(), s, w2, name="z")
+    graph, z = _neuron_input()
     graph.gate(SigmoidGate(), z, name="f")
     return graph, {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
 

@@ -111,15 +111,20 @@ def well_defined(graph, inputs, ops):
     return True
 
 
+def differentiated(inputs, ops):
+    """Build, run forward and backward; reject the case where it is not differentiable."""
+    graph = build(inputs, ops)
+    assume(well_defined(graph, inputs, ops))
+    return graph, graph.backward()
+
+
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")
 @settings(max_examples=300, deadline=None)
 @given(expressions())
 def test_random_graphs_agree_with_autograd(case):
     """On a random DAG of gates, are our input gradients autograd's, to 1e-9?"""
     inputs, ops = case
-    graph = build(inputs, ops)
-    assume(well_defined(graph, inputs, ops))
-    grads = graph.backward()
+    graph, grads = differentiated(inputs, ops)
     fn = replay(ops, len(inputs))
     assert graph.output.value == pytest.approx(float(fn(*inputs)), rel=1e-12, abs=1e-12)
     for i in range(len(inputs)):
@@ -132,9 +137,7 @@ def test_random_graphs_agree_with_autograd(case):
 def test_random_graphs_agree_with_numerical_gradients(case):
     """On a random DAG, does check_gradient accept our input gradients?"""
     inputs, ops = case
-    graph = build(inputs, ops)
-    assume(well_defined(graph, inputs, ops))
-    grads = graph.backward()
+    graph, grads = differentiated(inputs, ops)
     names = [f"x{i}" for i in range(len(inputs))]
 
     def f(x):
