@@ -25,7 +25,7 @@ from .gates import (
     SubtractGate,
     TanhGate,
 )
-from .gradcheck import check_gate, check_gradient, numerical_gradient, rel_error
+from .gradcheck import check_gate, check_gradient, max_rel_error, numerical_gradient, rel_error
 from .graph import BackwardStep, ComputationalGraph, Node, maximum
 from .nets import TwoLayerNet
 
@@ -63,6 +63,7 @@ __all__ = [
     # gradient checking
     "numerical_gradient",
     "rel_error",
+    "max_rel_error",
     "check_gradient",
     "check_gate",
     # errors

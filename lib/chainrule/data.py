@@ -36,7 +36,7 @@ def circles(n=200, noise=0.1, factor=0.5, seed=0):
     Returns X of shape (n, 2) and y of shape (n,); half the points (rounded up) are outer.
     """
     n, noise = _count(n, "circles"), _noise(noise, "circles")
-    if not 0 < factor < 1:
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(
             f"circles: factor (inner radius / outer) must lie in (0, 1), got {factor!r}"
         )
@@ -55,10 +55,15 @@ def spirals(n=300, classes=3, noise=0.2, seed=0):
     Gaussian noise of standard deviation ``noise`` on the angle.
 
     Returns X of shape (n, 2) and y of shape (n,); classes get n // classes points each, the
-    first n % classes classes one more.
+    first n % classes classes one more. Each arm needs at least 2 points (n >= 2 * classes).
     """
     n, noise = _count(n, "spirals"), _noise(noise, "spirals")
     classes = _classes(classes, "spirals")
+    if n < 2 * classes:
+        raise ValueError(
+            f"spirals: n = {n} gives some of the {classes} arms fewer than 2 points; "
+            f"use n >= {2 * classes}"
+        )
     rng = np.random.default_rng(seed)
     y = np.sort(np.arange(n) % classes).astype(np.int64)
     X = np.empty((n, 2))
@@ -118,15 +123,21 @@ def split(X, y, fraction=0.2, seed=0):
     - X: of shape (n, ...), y: of shape (n,)
     - fraction: the share of points held out for validation, in (0, 1)
 
-    Returns X_train, y_train, X_val, y_val (the validation part has round(fraction * n) points).
+    Returns X_train, y_train, X_val, y_val (the validation part has round(fraction * n) points;
+    both parts must end up non-empty).
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[:1] != y.shape[:1]:
         raise ValueError(f"split: X {X.shape} and y {y.shape} must have the same first dimension")
-    if not 0 < fraction < 1:
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
         raise ValueError(f"split: fraction must lie in (0, 1), got {fraction!r}")
-    order = np.random.default_rng(seed).permutation(len(y))
     k = round(fraction * len(y))
+    if not 0 < k < len(y):
+        raise ValueError(
+            f"split: fraction {fraction} of {len(y)} points leaves {k} for validation and "
+            f"{len(y) - k} for training; both need at least one"
+        )
+    order = np.random.default_rng(seed).permutation(len(y))
     val, train = order[:k], order[k:]
     return X[train], y[train], X[val], y[val]
 

@@ -71,6 +71,7 @@ class Gate:
     input_names: tuple = ()
     short_name = "gate"
     cache = None  # set by forward(); None means forward has not run
+    _node = None  # the graph node this gate computes, once it is in a graph
 
     @property
     def arity(self):
@@ -94,7 +95,8 @@ class Gate:
             raise GateError(
                 f"{self!r}.backward() was called before forward(): run "
                 f"forward({', '.join(self.input_names)}) first so the gate can cache "
-                "what its local gradient needs"
+                "what its local gradient needs (a gate of your own must store it in "
+                "self.cache in forward)"
             )
         return self.cache
 
@@ -298,6 +300,8 @@ class PowerGate(Gate):
     def backward(self, dz):
         (x,) = self.saved()
         p = self.p
+        if p == 0:
+            return (0.0,)  # x^0 = 1 is constant, even at x = 0 where x^-1 is undefined
         return (p * x ** (p - 1) * dz,)
 
     def __repr__(self):

@@ -1,7 +1,7 @@
 """Gradient checking: compare an analytic gradient with centered differences.
 
     result = check_gradient(loss_of_w, w, dw)
-    print(result)      # gradient check passed (full, 12 coordinates): relative error 3.1e-11 ...
+    print(result)  # gradient check passed (full, 12 coordinates, 25 evaluations of f): ...
     assert result.ok
 
 The numerical gradient is slow and approximate but easy to get right; the analytic gradient is
@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_ATOL",
     "numerical_gradient",
     "rel_error",
+    "max_rel_error",
     "check_gradient",
     "check_gate",
     "GradientCheck",
@@ -80,7 +81,7 @@ def numerical_gradient(f, x, h=DEFAULT_H, upstream=None):
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         x = float(x)
         return (_reduce(f(x + h), upstream) - _reduce(f(x - h), upstream)) / (2.0 * h)
-    _check_float_array(x, "numerical_gradient")
+    _check_float_array(x, "numerical_gradient", h)
     grad = get_array_module(x).zeros_like(x)
     for idx in np.ndindex(x.shape):
         grad[idx] = _partial(f, x, idx, h, upstream)
@@ -102,6 +103,15 @@ def _partial(f, x, idx, h, upstream):
 
 def _reduce(out, upstream):
     """f's output as one float: itself if scalar, else sum(out * upstream)."""
+    if isinstance(out, tuple):
+        raise TypeError(
+            f"f returned a tuple of {len(out)} items; return only the value to check, e.g. "
+            "lambda s: softmax_loss(s, y)[0] or lambda x: affine_forward(x, w, b)[0]"
+        )
+    if out is None:
+        raise TypeError(
+            "f returned None; it must return the value to check (did it forget return?)"
+        )
     if upstream is None:
         size = getattr(out, "size", 1)
         if size != 1:
@@ -123,7 +133,10 @@ def _reduce(out, upstream):
 def rel_error(a, b):
     """Relative error of two arrays (or numbers) as wholes: ||a - b|| / (||a|| + ||b||).
 
-    0.0 when both are zero; 1.0 when exactly one is. Between 0 and 1 otherwise.
+    0.0 when both are zero; 1.0 when exactly one is. Between 0 and 1 otherwise. This is the
+    measure ``check_gradient`` judges by. It is *not* CS231n's ``rel_error``, the maximum over
+    entries of |a - b| / (|a| + |b|): that one is ``max_rel_error``, and it is dominated by
+    entries whose gradient is nearly zero (see the module docstring).
     """
     xp = get_array_module(a, b)
     a = xp.asarray(a, dtype=float)
@@ -133,6 +146,18 @@ def rel_error(a, b):
     num = float(xp.linalg.norm((a - b).ravel()))
     den = float(xp.linalg.norm(a.ravel())) + float(xp.linalg.norm(b.ravel()))
     return 0.0 if den == 0.0 else num / den
+
+
+def max_rel_error(a, b):
+    """CS231n's relative error: the maximum over entries of |a - b| / max(1e-8, |a| + |b|)."""
+    xp = get_array_module(a, b)
+    a = xp.asarray(a, dtype=float)
+    b = xp.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ShapeError(f"max_rel_error: shapes {a.shape} and {b.shape} differ")
+    if a.size == 0:
+        return 0.0
+    return float(xp.max(xp.abs(a - b) / xp.maximum(1e-8, xp.abs(a) + xp.abs(b))))
 
 
 # -- whole-gradient checks ----------------------------------------------------------------------
@@ -203,8 +228,18 @@ def check_gradient(
 
     Returns a ``GradientCheck``.
     """
-    _check_float_array(x, "check_gradient")
+    if isinstance(x, numbers.Real):
+        raise TypeError(
+            "check_gradient: x must be a float array; for a function of one number use "
+            "numerical_gradient(f, x) and compare, or check_gradient on np.array([x])"
+        )
+    _check_float_array(x, "check_gradient", h)
     xp = get_array_module(x)
+    if analytic is None:
+        raise TypeError(
+            f"check_gradient: the analytic gradient is None; expected an array of x's shape "
+            f"{x.shape} (affine_backward returns dx = None when input_grad=False)"
+        )
     analytic = xp.asarray(analytic)
     if analytic.shape != x.shape:
         raise ShapeError(
@@ -212,7 +247,7 @@ def check_gradient(
             f"got {analytic.shape}"
         )
     if analytic.dtype == np.float32:
-        _warn_float32("the analytic gradient")
+        _warn_float32("the analytic gradient", h, stacklevel=2)  # user -> check_gradient
     _warn_kinks(kinks, h)
     if mode not in ("full", "sampled", "direction"):
         raise ValueError(
@@ -226,6 +261,8 @@ def check_gradient(
     if mode == "full":
         indices = list(np.ndindex(x.shape))
     else:
+        if samples < 1:
+            raise ValueError(f"check_gradient: samples must be >= 1, got {samples!r}")
         rng = np.random.default_rng(seed)
         flat = rng.choice(x.size, size=min(samples, x.size), replace=False)
         indices = [tuple(int(i) for i in np.unravel_index(k, x.shape)) for k in flat]
@@ -348,22 +385,41 @@ def check_gate(
 
     Runs ``forward(*inputs)`` and ``backward(upstream)``, then perturbs each input in turn. The
     default upstream is a seeded random number away from 1, so a backward that forgets to
-    multiply by the upstream gradient fails. The gate is left as after ``forward(*inputs)``.
+    multiply by the upstream gradient fails. Afterwards the gate's cache is restored to what it
+    was before the check, so a gate inside a graph stays consistent with that graph.
 
     Returns a ``GateCheck`` naming any wrong input with both values.
     """
     if upstream is None:
         rng = np.random.default_rng(seed)
         upstream = float(rng.choice([-1.0, 1.0]) * rng.uniform(1.5, 3.0))
+    gate_name = type(gate).__name__
     names = tuple(getattr(gate, "input_names", ())) or tuple(f"x{i}" for i in range(len(inputs)))
     if len(names) != len(inputs):
         raise TypeError(
-            f"check_gate: {type(gate).__name__} takes {len(names)} input(s) ({', '.join(names)}), "
+            f"check_gate: {gate_name} takes {len(names)} input(s) ({', '.join(names)}), "
             f"got {len(inputs)}"
         )
+    for i, v in enumerate(inputs):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(
+                f"check_gate: input {i} ({names[i]}) must be a number, the value to check the "
+                f"gate at; got {type(v).__name__} {v!r}"
+            )
     inputs = [float(v) for v in inputs]
     _warn_gate_kinks(gate, inputs, h)
+    saved = gate.cache
+    try:
+        return _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol)
+    finally:
+        gate.cache = saved
+
+
+def _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol):
     out = gate.forward(*inputs)
+    if isinstance(out, bool) or not isinstance(out, numbers.Real):
+        problem = f"forward{tuple(inputs)} returned {out!r}; it must return the output number"
+        return GateCheck(gate, upstream, [], problem)
     grads = gate.backward(upstream)
     if not isinstance(grads, (tuple, list)) or len(grads) != len(inputs):
         got = f"{len(grads)} values" if isinstance(grads, (tuple, list)) else repr(grads)
@@ -381,40 +437,48 @@ def check_gate(
             args[i] = t
             return gate.forward(*args) * upstream
 
-        num = numerical_gradient(f_i, inputs[i], h)
+        try:
+            num = numerical_gradient(f_i, inputs[i], h)
+        except (ValueError, ArithmeticError) as exc:
+            raise ValueError(
+                f"check_gate: {gate_name}.forward failed at {name} = {inputs[i]:g} +/- h "
+                f"(h = {h:g}), the points the numerical gradient needs: {exc}. Check further "
+                "from the edge of the gate's domain, or pass a smaller h"
+            ) from exc
         ana = grads[i]
         try:
             ok = abs(float(ana) - num) <= rtol * (abs(float(ana)) + abs(num)) + atol + noise
         except (TypeError, ValueError):
             ok = False
         rows.append((name, ana, num, ok))
-    gate.forward(*inputs)  # leave the cache as the caller's forward left it
     return GateCheck(gate, upstream, rows)
 
 
 # -- warnings and argument checks -----------------------------------------------------------
 
 
-def _check_float_array(x, where):
+def _check_float_array(x, where, h):
     xp = get_array_module(x)
     if not isinstance(x, xp.ndarray):
-        raise TypeError(f"{where}: x must be a float array (or a float), got {type(x).__name__}")
+        raise TypeError(f"{where}: x must be a float array or a float, got {type(x).__name__}")
     if x.dtype.kind != "f":
         raise TypeError(
             f"{where}: x must hold floats to be perturbed by h, got dtype {x.dtype}; "
             "use x.astype(np.float64)"
         )
     if x.dtype == np.float32:
-        _warn_float32("x")
+        _warn_float32("x", h, stacklevel=3)  # user -> public function -> here
 
 
-def _warn_float32(what):
+def _warn_float32(what, h, stacklevel):
+    """Warn at the user's line: ``stacklevel`` is counted from this function's caller."""
+    digits = max(0, round(-math.log10(float(np.finfo(np.float32).eps) / h)))
     warnings.warn(
-        f"{what} is float32: centered differences with h = {DEFAULT_H:g} keep only about 3 "
+        f"{what} is float32: centered differences with h = {h:g} keep only about {digits} "
         "significant digits in float32, so correct gradients can fail and wrong ones pass. "
         "Check in float64 (x.astype(np.float64)).",
         GradientCheckWarning,
-        stacklevel=3,
+        stacklevel=stacklevel + 1,  # + this function's own frame
     )
 
 

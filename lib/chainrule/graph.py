@@ -7,7 +7,8 @@
     graph.forward(x=-2.0, y=5.0, z=-4.0)   # -12.0: the output is the last gate added
     graph.backward()                       # {'x': -4.0, 'y': -4.0, 'z': 3.0, 'q': -4.0, 'f': 1.0}
 
-``forward`` runs every gate in topological order; ``backward`` walks the same order in reverse,
+``forward`` runs every gate in topological order (also gates that do not feed the output, so
+every node has a value to show); ``backward`` walks the same order in reverse,
 handing each gate its upstream gradient and *adding* what it returns to its inputs' gradients,
 so a variable used twice gets the sum of both contributions. The order is computed iteratively
 (Kahn's algorithm), once per change to the graph, so a chain of 100,000 gates is fine.
@@ -19,7 +20,9 @@ cycle could be written, and it is reported as an error.
 
 import math
 import numbers
+import operator
 from collections import deque
+from collections.abc import Mapping
 
 from .errors import GraphError
 from .gates import (
@@ -39,7 +42,7 @@ from .gates import (
     TanhGate,
 )
 
-__all__ = ["ComputationalGraph", "Node", "BackwardStep", "maximum", "wrap"]
+__all__ = ["ComputationalGraph", "Node", "BackwardStep", "maximum", "fmt", "wrap"]
 
 
 class Node:
@@ -110,7 +113,10 @@ class Node:
     def __add__(self, other):
         return self._binary(other, AddGate, AddConstantGate)
 
-    __radd__ = __add__
+    def __radd__(self, other):
+        if isinstance(other, int) and other == 0:
+            return self  # sum([x, y, ...]) starts from 0: no "+0" gate
+        return self._binary(other, AddGate, AddConstantGate)
 
     def __mul__(self, other):
         return self._binary(other, MultiplyGate, ScaleGate)
@@ -146,7 +152,26 @@ class Node:
     def __pow__(self, p):
         if isinstance(p, numbers.Real):
             return self._apply(PowerGate(p))
+        if isinstance(p, Node):
+            raise TypeError(
+                f"{self.name} ** {p.name}: the exponent of a PowerGate is a constant; for a node "
+                f"exponent write ({p.name} * {self.name}.log()).exp() (for {self.name} > 0)"
+            )
         return NotImplemented
+
+    def __rpow__(self, base):
+        raise TypeError(
+            f"{base!r} ** {self.name}: the exponent of a PowerGate is a constant; for c ** x "
+            f"write ({self.name} * math.log(c)).exp()"
+        )
+
+    def _no_ordering(self, other):
+        raise TypeError(
+            "graph nodes have no order (their values exist only after forward); "
+            "for a max gate use chainrule.maximum(a, b), for max(x, 0) use x.relu()"
+        )
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_ordering
 
     def exp(self):
         return self._apply(ExpGate())
@@ -166,9 +191,14 @@ class Node:
 
 def maximum(a, b):
     """max(a, b) of two nodes of the same graph, as a MaxGate."""
-    if not isinstance(a, Node):
-        raise TypeError(f"maximum() takes two graph nodes, got {type(a).__name__} {a!r} first")
-    return a.graph.gate(MaxGate(), a, b)
+    for i, v in enumerate((a, b)):
+        if not isinstance(v, Node):
+            hint = " (for max(x, 0) use x.relu(), the ReLU gate)" if v == 0 else ""
+            raise TypeError(
+                f"maximum() takes two graph nodes, got {type(v).__name__} {v!r} as argument "
+                f"{i + 1}{hint}"
+            )
+    return a._apply(MaxGate(), b)
 
 
 class BackwardStep:
@@ -184,13 +214,18 @@ class BackwardStep:
 
     def __str__(self):
         parts = [
-            f"d{wrap(self.node.name)}/d{wrap(inp.name)} = ({loc:.2f})({self.upstream:.2f}) "
-            f"= {down:.2f}"
+            f"d{wrap(self.node.name)}/d{wrap(inp.name)} = ({fmt(loc)})({fmt(self.upstream)}) "
+            f"= {fmt(down)}"
             for inp, loc, down in zip(self.node.inputs, self.local, self.downstream)
         ]
         return f"{self.node.name} [{self.node.gate.label}]: " + "; ".join(parts)
 
     __repr__ = __str__
+
+
+def fmt(v):
+    """A number as the slides print it: two decimals, or scientific when that would hide it."""
+    return f"{v:.2f}" if v == 0 or 0.005 <= abs(v) < 1e5 else f"{v:.2e}"
 
 
 def wrap(name):
@@ -201,7 +236,7 @@ def wrap(name):
 class _Plan:
     """The compiled form of a graph: topological order and flat instruction lists."""
 
-    __slots__ = ("order", "slot", "names", "inputs", "forward", "backward", "output")
+    __slots__ = ("order", "slot", "names", "inputs", "forward", "backward", "output", "gates")
 
 
 class ComputationalGraph:
@@ -214,11 +249,11 @@ class ComputationalGraph:
     def __init__(self):
         self._nodes = []  # creation order
         self._by_name = {}
-        self._gate_nodes = {}  # id(gate) -> node, to refuse one gate instance in two nodes
         self._name_refs = False  # True once a gate input is given by name (may point ahead)
         self._output = None
         self._plan = None  # compiled lazily, dropped on any change
         self._values = None  # per slot (topological position), from the latest forward
+        self._caches = None  # each gate's cache right after that forward
         self._grads = None  # per slot, from the latest backward
         self._counters = {}
 
@@ -239,11 +274,12 @@ class ComputationalGraph:
         arity = len(gate.input_names)
         if len(inputs) != arity or arity not in (1, 2):
             self._raise_bad_arity(gate, inputs)
-        owner = self._gate_nodes.get(id(gate))
+        owner = gate._node
         if owner is not None:
+            where = "" if owner.graph is self else " of another graph"
             raise GraphError(
-                f"{gate!r} is already node {owner.name!r}: a gate caches one forward pass, "
-                "so give each node a new gate instance"
+                f"{gate!r} is already node {owner.name!r}{where}: a gate caches one forward "
+                "pass, so give each node a new gate instance"
             )
         for ref in inputs:
             if isinstance(ref, Node):
@@ -264,6 +300,11 @@ class ComputationalGraph:
         return self._add(name, gate, inputs)
 
     def _raise_bad_arity(self, gate, inputs):
+        if gate.arity == 0:
+            raise GraphError(
+                f"{gate!r} declares no inputs: set input_names on the class, e.g. "
+                "input_names = ('x', 'y'), one name per argument of forward()"
+            )
         if gate.arity not in (1, 2):
             raise GraphError(
                 f"{gate!r} has {gate.arity} inputs; graph gates take one or two "
@@ -284,7 +325,7 @@ class ComputationalGraph:
         self._nodes.append(node)
         self._by_name[name] = node
         if gate is not None:
-            self._gate_nodes[id(gate)] = node  # the node keeps the gate alive: ids stay unique
+            gate._node = node  # one gate, one node: refused again in any graph
         if self._plan is not None:
             self._changed()
         return node
@@ -322,13 +363,25 @@ class ComputationalGraph:
 
     @property
     def output(self):
-        """The node whose value ``forward`` returns: the last gate added, unless set."""
+        """The node whose value ``forward`` returns and ``backward`` differentiates.
+
+        Unless set, the last gate added that feeds no other gate, i.e. the last gate added in
+        a graph built front to back; with name references it is still the graph's end.
+        """
         if self._output is not None:
             return self._output
+        consumed = {
+            ref if isinstance(ref, str) else ref.name
+            for node in self._nodes
+            for ref in node._inputs
+        }
+        last_gate = None
         for node in reversed(self._nodes):
             if node.gate is not None:
-                return node
-        return None
+                if node.name not in consumed:
+                    return node
+                last_gate = last_gate or node
+        return last_gate
 
     @output.setter
     def output(self, node):
@@ -395,8 +448,6 @@ class ComputationalGraph:
             return self._plan
         nodes = self._nodes
         output = self.output
-        if output is None:
-            raise GraphError("the graph has no gates yet: add one with graph.gate(...)")
         if self._name_refs:
             edges = [[self._resolve(node, ref).index for ref in node._inputs] for node in nodes]
             order = self._topological_order(edges)
@@ -416,7 +467,8 @@ class ComputationalGraph:
         plan.order = tuple(ordered)
         plan.slot = slot
         plan.names = [node.name for node in ordered]
-        plan.output = slot[output.index]
+        plan.output = None if output is None else slot[output.index]
+        plan.gates = [node.gate for node in ordered if node.gate is not None]
         # Instructions: (bound method, output slot, first input slot, second input slot or -1).
         plan.inputs = []
         plan.forward = forward = []
@@ -428,7 +480,8 @@ class ComputationalGraph:
                 forward.append((node.gate.forward, s, a[0], a[1] if len(a) == 2 else -1))
         # Backward visits only the output's ancestors: no other node can change it.
         needed = [False] * len(ordered)
-        needed[plan.output] = True
+        if output is not None:
+            needed[plan.output] = True
         plan.backward = backward = []
         for s in range(len(ordered) - 1, -1, -1):
             gate = ordered[s].gate
@@ -480,7 +533,15 @@ class ComputationalGraph:
         or ``forward({"x": -2, "y": 5, "z": -4})``.
         """
         plan = self._compile()
+        if plan.output is None:
+            raise GraphError("the graph has no gates yet: add one with graph.gate(...)")
         if values is not None:
+            if not isinstance(values, Mapping):
+                raise GraphError(
+                    f"forward() takes inputs by name, as forward(x=...) or forward({{'x': ...}}); "
+                    f"got {type(values).__name__} {values!r}; the graph's inputs are "
+                    f"{[name for name, _ in plan.inputs]}"
+                )
             inputs = {**values, **inputs}
         vals = [0.0] * len(plan.order)
         if len(inputs) != len(plan.inputs) or not all(name in inputs for name, _ in plan.inputs):
@@ -500,6 +561,7 @@ class ComputationalGraph:
         if not _all_finite(vals):
             self._raise_non_finite(plan, vals)
         self._values = vals
+        self._caches = list(map(_cache_of, plan.gates))
         return vals[plan.output]
 
     def backward(self, upstream=1.0):
@@ -510,6 +572,7 @@ class ComputationalGraph:
         """
         plan = self._compile()
         vals = self._require(self._values, "backward()", "forward(...)")
+        self._check_caches(plan)
         grads = [0.0] * len(vals)
         grads[plan.output] = _real(upstream, "the upstream gradient")
         step = None
@@ -548,6 +611,7 @@ class ComputationalGraph:
         """
         plan = self._compile()
         grads = self._require(self._grads, "backward_steps()", "backward()")
+        self._check_caches(plan)
         steps = []
         for _, o, _, _ in plan.backward:
             node = plan.order[o]
@@ -557,6 +621,18 @@ class ComputationalGraph:
         return steps
 
     # -- messages ---------------------------------------------------------------------------
+
+    def _check_caches(self, plan):
+        """Backward reads the gates' caches: refuse if one was overwritten since forward."""
+        if all(map(operator.is_, map(_cache_of, plan.gates), self._caches)):
+            return
+        for gate, cache in zip(plan.gates, self._caches):
+            if gate.cache is not cache:
+                raise GraphError(
+                    f"the gate of node {gate._node.name!r} ({gate!r}) ran forward() outside "
+                    "this graph after graph.forward(), so its cache no longer matches the "
+                    "graph's values; run graph.forward(...) again"
+                )
 
     def _require(self, state, what, first):
         if state is None:
@@ -600,6 +676,9 @@ class ComputationalGraph:
                 raise GraphError(
                     f"non-finite value {vals[o]!r} at {self._describe(plan, step, vals)}"
                 )
+
+
+_cache_of = operator.attrgetter("cache")
 
 
 def _all_finite(xs):

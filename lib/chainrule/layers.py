@@ -8,7 +8,11 @@ upstream gradient ``dout`` (same shape as ``out``) and returns one gradient per 
 the shape of that input (the lecture's shape rule). Losses return ``(loss, dscores)`` directly.
 
 Every function works on NumPy or CuPy arrays alike (``xp = get_array_module(...)``), and checks
-shapes with errors that name the layer and every shape involved.
+shapes with errors that name the layer and every shape involved. Integer and boolean inputs are
+computed in float64; float16/32/64 inputs keep their precision.
+
+Caches hold references to the arrays passed in, as in CS231n: modify an input in place only
+after its backward pass has run.
 """
 
 import numbers
@@ -53,7 +57,12 @@ def affine_forward(x, w, b):
     """
     xp = get_array_module(x, w, b)
     x, w, b = _arrays(xp, "affine_forward", x=x, w=w, b=b)
-    if x.ndim < 1 or w.ndim != 2 or b.ndim != 1:
+    if x.ndim < 2:
+        raise ShapeError(
+            f"affine_forward: x must have a batch dimension, shape (N, D); got x {x.shape}. "
+            "For one example use x[None, :]"
+        )
+    if w.ndim != 2 or b.ndim != 1:
         raise ShapeError(
             f"affine_forward: expected x of shape (N, D), w of shape (D, M) and b of shape (M,); "
             f"got x {x.shape}, w {w.shape}, b {b.shape}"
@@ -83,8 +92,8 @@ def affine_backward(dout, cache, *, input_grad=True):
     - dw: of shape (D, M), dw = x^T dout
     - db: of shape (M,), db = sum of dout over the batch
     """
-    x, w = cache
-    _check_dout("affine_backward", dout, (x.shape[0], w.shape[1]))
+    x, w = _unpack("affine_backward", cache, "the (x, w) tuple returned by affine_forward", 2)
+    dout = _check_dout("affine_backward", dout, (x.shape[0], w.shape[1]))
     rows = x.reshape(x.shape[0], -1) if x.ndim != 2 else x
     dw = rows.T @ dout
     db = dout.sum(axis=0)
@@ -123,8 +132,8 @@ def relu_backward(dout, cache):
     Returns:
     - dx: of the shape of x
     """
-    x = cache
-    _check_dout("relu_backward", dout, x.shape)
+    (x,) = _unpack("relu_backward", cache, "the array x returned by relu_forward", 1)
+    dout = _check_dout("relu_backward", dout, x.shape)
     return dout * (x > 0)
 
 
@@ -136,15 +145,16 @@ def sigmoid_forward(x):
 
     Returns:
     - out: of the same shape as x, in (0, 1)
-    - cache: out (the local gradient is (1 - out) * out)
+    - cache: a copy of out (the local gradient is (1 - out) * out), so changing out in place
+      cannot corrupt the backward pass
     """
     xp = get_array_module(x)
     (x,) = _arrays(xp, "sigmoid_forward", x=x)
     e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
     out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    if out.dtype != x.dtype and x.dtype.kind == "f":
+    if out.dtype != x.dtype:
         out = out.astype(x.dtype)
-    return out, out
+    return out, out.copy()
 
 
 def sigmoid_backward(dout, cache):
@@ -157,8 +167,8 @@ def sigmoid_backward(dout, cache):
     Returns:
     - dx: of the shape of x
     """
-    s = cache
-    _check_dout("sigmoid_backward", dout, s.shape)
+    (s,) = _unpack("sigmoid_backward", cache, "the array returned by sigmoid_forward", 1)
+    dout = _check_dout("sigmoid_backward", dout, s.shape)
     return dout * (1.0 - s) * s
 
 
@@ -170,12 +180,12 @@ def tanh_forward(x):
 
     Returns:
     - out: of the same shape as x, in (-1, 1)
-    - cache: out (the local gradient is 1 - out^2)
+    - cache: a copy of out (the local gradient is 1 - out^2)
     """
     xp = get_array_module(x)
     (x,) = _arrays(xp, "tanh_forward", x=x)
     out = xp.tanh(x)
-    return out, out
+    return out, out.copy()
 
 
 def tanh_backward(dout, cache):
@@ -188,8 +198,8 @@ def tanh_backward(dout, cache):
     Returns:
     - dx: of the shape of x
     """
-    t = cache
-    _check_dout("tanh_backward", dout, t.shape)
+    (t,) = _unpack("tanh_backward", cache, "the array returned by tanh_forward", 1)
+    dout = _check_dout("tanh_backward", dout, t.shape)
     return dout * (1.0 - t * t)
 
 
@@ -228,8 +238,8 @@ def matmul_backward(dq, cache):
     - dw: of shape (M, D), the shape of W
     - dx: of the shape of x
     """
-    w, x = cache
-    _check_dout("matmul_backward", dq, (w.shape[0],) + x.shape[1:])
+    w, x = _unpack("matmul_backward", cache, "the (w, x) tuple returned by matmul_forward", 2)
+    dq = _check_dout("matmul_backward", dq, (w.shape[0],) + x.shape[1:])
     xp = get_array_module(w, x)
     dw = xp.outer(dq, x) if x.ndim == 1 else dq @ x.T
     return dw, w.T @ dq
@@ -242,7 +252,7 @@ def l2_squared_forward(q):
     - q: of any shape
 
     Returns:
-    - f: a scalar (0-d array)
+    - f: a scalar (a NumPy float, or a 0-d CuPy array)
     - cache: q
     """
     xp = get_array_module(q)
@@ -260,8 +270,8 @@ def l2_squared_backward(df, cache):
     Returns:
     - dq: of the shape of q
     """
-    q = cache
-    _check_dout("l2_squared_backward", df, ())
+    (q,) = _unpack("l2_squared_backward", cache, "the array q returned by l2_squared_forward", 1)
+    df = _check_dout("l2_squared_backward", df, ())
     return 2.0 * q * df
 
 
@@ -383,34 +393,62 @@ def l2_regularization(w, reg):
 
 
 def _arrays(xp, layer, **named):
-    """Return the arguments as arrays of ``xp``; refuse anything that is not numeric."""
+    """The arguments as float arrays of ``xp`` (integers and booleans become float64)."""
     out = []
     for name, a in named.items():
-        if not isinstance(a, xp.ndarray):
-            try:
-                a = xp.asarray(a)
-            except (TypeError, ValueError) as exc:
+        a = _array(xp, layer, name, a)
+        if a.dtype.kind != "f":
+            if a.dtype.kind not in "iub":
                 raise TypeError(
-                    f"{layer}: {name} must be an array, got {type(a).__name__}: {exc}"
-                ) from None
-        if a.dtype.kind not in "fiub":
-            raise TypeError(f"{layer}: {name} must hold numbers, got an array of dtype {a.dtype}")
+                    f"{layer}: {name} must hold numbers, got an array of dtype {a.dtype}"
+                )
+            a = a.astype(xp.float64)
         out.append(a)
     return out
 
 
+def _array(xp, layer, name, a):
+    """``a`` as an array of ``xp``, or a TypeError naming the layer and argument."""
+    if isinstance(a, xp.ndarray):
+        return a
+    try:
+        return xp.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{layer}: {name} must be an array, got {type(a).__name__}: {exc}"
+        ) from None
+
+
+def _unpack(layer, cache, what, count):
+    """The arrays in a forward's cache, or a TypeError saying which cache was expected."""
+    items = (cache,) if count == 1 else cache
+    if (count == 1 or isinstance(cache, tuple) and len(cache) == count) and all(
+        hasattr(a, "shape") and hasattr(a, "dtype") for a in items
+    ):
+        return items
+    if isinstance(cache, tuple):
+        parts = [str(a.shape) if hasattr(a, "shape") else type(a).__name__ for a in cache]
+        got = f"a tuple of {len(cache)}: " + ", ".join(parts)
+    else:
+        got = type(cache).__name__
+    raise TypeError(f"{layer}: cache must be {what}, got {got}")
+
+
 def _check_dout(layer, dout, expected):
-    """The upstream gradient must have the shape of the forward output."""
-    shape = getattr(dout, "shape", ())
-    if tuple(shape) != tuple(expected):
+    """The upstream gradient as an array of the forward output's shape, or a ShapeError."""
+    if not hasattr(dout, "shape"):
+        dout = _array(get_array_module(dout), layer, "the upstream gradient", dout)
+    if tuple(dout.shape) != tuple(expected):
         raise ShapeError(
             f"{layer}: the upstream gradient must have the forward output's shape "
-            f"{tuple(expected)}, got {tuple(shape)}"
+            f"{tuple(expected)}, got {tuple(dout.shape)}"
         )
+    return dout
 
 
 def _scores_and_labels(xp, layer, scores, y):
-    scores, y = _arrays(xp, layer, scores=scores, y=y)
+    (scores,) = _arrays(xp, layer, scores=scores)
+    y = _array(xp, layer, "y", y)
     if scores.ndim != 2 or y.ndim != 1 or y.shape[0] != scores.shape[0]:
         raise ShapeError(
             f"{layer}: expected scores of shape (N, C) and labels y of shape (N,); got scores "
@@ -418,8 +456,10 @@ def _scores_and_labels(xp, layer, scores, y):
         )
     if y.dtype.kind not in "iu":
         raise TypeError(f"{layer}: labels y must be integers, got dtype {y.dtype}")
+    if scores.shape[0] == 0:
+        raise ShapeError(f"{layer}: the batch is empty (scores {scores.shape}); need N >= 1")
     c = scores.shape[1]
-    if y.size and (int(y.min()) < 0 or int(y.max()) >= c):
+    if int(y.min()) < 0 or int(y.max()) >= c:
         bad = y[(y < 0) | (y >= c)]
         raise ValueError(
             f"{layer}: labels must lie in 0..{c - 1} for {c} classes; got {bad[:5].tolist()}"

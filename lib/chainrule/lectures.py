@@ -1,4 +1,4 @@
-"""The lectures' worked examples as ready-made graphs and arrays (see LECTURES.md, sections B-E).
+"""The lectures' worked examples as ready-made graphs and arrays (CS231n L4, CSC413 L2, Aarhus L3).
 
 Each ``*_graph()`` function returns ``(graph, inputs)``: a fresh ``ComputationalGraph`` and the
 input values the slides use, so ``graph.forward(inputs); graph.backward()`` reproduces the

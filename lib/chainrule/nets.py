@@ -8,6 +8,8 @@ affine -> activation -> affine -> softmax cross-entropy, with L2 regularisation 
 It runs on NumPy or CuPy (``xp=cupy``); benchmarks, widgets and the GPU section all use it.
 """
 
+import numbers
+
 import numpy as np
 
 from . import layers
@@ -54,10 +56,14 @@ class TwoLayerNet:
             ("hidden_dim", hidden_dim),
             ("num_classes", num_classes),
         ):
-            if not isinstance(value, (int, np.integer)) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"TwoLayerNet: {name} must be a positive integer, got {value!r}")
+        if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
+            raise ValueError(f"TwoLayerNet: reg must be a number >= 0, got {reg!r}")
         self.activation = activation
         self.reg = reg
+        self.dtype = np.dtype(dtype)
+        self.xp = xp
         rng = np.random.default_rng(seed)
 
         def weights(fan_in, fan_out):
@@ -73,6 +79,7 @@ class TwoLayerNet:
 
     def scores(self, X):
         """Class scores of shape (N, C) for inputs X of shape (N, D)."""
+        X = self.xp.asarray(X, dtype=self.dtype)
         p = self.params
         act_forward, _ = ACTIVATIONS[self.activation]
         h, _ = layers.affine_forward(X, p["W1"], p["b1"])
@@ -84,11 +91,15 @@ class TwoLayerNet:
         """Predicted labels of shape (N,)."""
         return self.scores(X).argmax(axis=1)
 
-    def loss(self, X, y):
+    def loss(self, X, y=None):
         """Loss and gradients for inputs X of shape (N, D) and labels y of shape (N,).
 
-        Returns (loss, grads) with grads[name] of the shape of params[name].
+        Returns (loss, grads) with grads[name] of the shape of params[name]; without labels,
+        the scores of shape (N, C), as in CS231n. X is computed in the network's dtype.
         """
+        if y is None:
+            return self.scores(X)
+        X = self.xp.asarray(X, dtype=self.dtype)
         p, reg = self.params, self.reg
         act_forward, act_backward = ACTIVATIONS[self.activation]
         # forward: h1 = X W1 + b1, a1 = act(h1), scores = a1 W2 + b2

@@ -89,6 +89,15 @@ def test_split_holds_out_the_requested_share_without_overlap():
         (lambda: data.blobs(10, centers=[[0, 0]]), r"blobs: centers must be .* got shape \(1, 2\)"),
         (lambda: data.split(np.zeros((3, 2)), np.zeros(4)), r"split: X \(3, 2\) and y \(4,\)"),
         (lambda: data.split(np.zeros((3, 2)), np.zeros(3), 1.0), r"fraction must lie in \(0, 1\)"),
+        (lambda: data.split(*data.xor(2), fraction=0.2), r"leaves 0 for validation and 2 for"),
+        (
+            lambda: data.circles(10, factor=None),
+            r"circles: factor .* must lie in \(0, 1\), got None",
+        ),
+        (
+            lambda: data.spirals(5, classes=3),
+            r"spirals: n = 5 gives some of the 3 arms fewer than 2",
+        ),
     ],
 )
 def test_bad_arguments_say_what_they_got(call, pattern):

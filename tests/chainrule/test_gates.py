@@ -180,3 +180,23 @@ def test_labels_and_reprs_show_constants():
     assert PowerGate(2).label == "^2"
     assert repr(ScaleGate(0.5)) == "ScaleGate(a=0.5)"
     assert MultiplyGate().label == "*" and repr(MultiplyGate()) == "MultiplyGate()"
+
+
+def test_a_custom_gate_that_forgot_self_cache_is_told_so():
+    """Does a gate that cached in self.x instead of self.cache learn where backward looks?"""
+
+    class MyMul(gates.Gate):
+        input_names = ("x", "y")
+
+        def forward(self, x, y):
+            self.x, self.y = x, y
+            return x * y
+
+        def backward(self, dz):
+            x, y = self.saved()
+            return (y * dz, x * dz)
+
+    gate = MyMul()
+    gate.forward(2.0, 3.0)
+    with pytest.raises(GateError, match=r"must store it in self.cache in forward"):
+        gate.backward(1.0)

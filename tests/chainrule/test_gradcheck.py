@@ -5,8 +5,14 @@ import warnings
 import numpy as np
 import pytest
 
-from chainrule import GradientCheckWarning, MaxGate, MultiplyGate, ReLUGate, ShapeError
-from chainrule.gradcheck import check_gate, check_gradient, numerical_gradient, rel_error
+from chainrule import GateError, GradientCheckWarning, MaxGate, MultiplyGate, ReLUGate, ShapeError
+from chainrule.gradcheck import (
+    check_gate,
+    check_gradient,
+    max_rel_error,
+    numerical_gradient,
+    rel_error,
+)
 
 from .planted_bugs import sigmoid_net, softmax_net
 
@@ -272,11 +278,16 @@ def test_check_gate_wrong_number_of_inputs():
         check_gate(MultiplyGate(), 1.0)
 
 
-def test_check_gate_leaves_the_gate_as_forward_left_it():
-    """After check_gate, does backward give the gradients at the checked inputs?"""
-    gate = MultiplyGate()
-    assert check_gate(gate, 3.0, -4.0).ok
-    assert gate.backward(1.0) == (-4.0, 3.0)
+def test_check_gate_restores_the_gate_cache():
+    """After check_gate, is the gate's cache what it was before: none, or the caller's forward?"""
+    fresh = MultiplyGate()
+    assert check_gate(fresh, 3.0, -4.0).ok
+    with pytest.raises(GateError):
+        fresh.backward(1.0)
+    used = MultiplyGate()
+    used.forward(2.0, 5.0)
+    assert check_gate(used, 3.0, -4.0).ok
+    assert used.backward(1.0) == (5.0, 2.0)
 
 
 @pytest.mark.parametrize("gate, inputs", [(MaxGate(), (1.0, 1.0 + 1e-7)), (ReLUGate(), (3e-6,))])
@@ -284,3 +295,65 @@ def test_check_gate_warns_near_a_kink(gate, inputs):
     """Does checking max at a near-tie, or ReLU next to 0, warn about the kink?"""
     with pytest.warns(GradientCheckWarning, match="of its kink"):
         check_gate(gate, *inputs)
+
+
+# -- found by review: the commonest misuses get a message that says what to do ---------------
+
+
+def test_a_function_returning_a_tuple_is_explained():
+    """Does check_gradient on lambda s: softmax_loss(s, y) (forgot [0]) say to return one value?"""
+    from chainrule.layers import softmax_loss
+
+    scores, y = np.zeros((2, 3)), np.array([0, 1])
+    _, ds = softmax_loss(scores, y)
+    with pytest.raises(TypeError, match=r"f returned a tuple of 2 items; return only the value"):
+        check_gradient(lambda s: softmax_loss(s, y), scores, ds)
+
+
+def test_check_gradient_argument_messages():
+    """Are a float x, a None analytic gradient and samples=0 each explained?"""
+    with pytest.raises(TypeError, match=r"x must be a float array; for a function of one number"):
+        check_gradient(lambda t: t * t, 2.0, 4.0)
+    with pytest.raises(
+        TypeError, match=r"the analytic gradient is None; expected an array of x's shape \(3,\)"
+    ):
+        check_gradient(lambda x: 0.0, np.zeros(3), None)
+    with pytest.raises(ValueError, match=r"samples must be >= 1, got 0"):
+        check_gradient(lambda x: 0.0, np.zeros(3), np.zeros(3), mode="sampled", samples=0)
+
+
+def test_float32_warning_points_at_the_caller_and_quotes_h():
+    """Is the float32 warning reported at the caller's line, with the h actually used?"""
+    x = np.ones(3, dtype=np.float32)
+    with pytest.warns(GradientCheckWarning, match=r"h = 0.01 keep only about 5") as record:
+        check_gradient(lambda x: float(x.sum()), x, np.ones(3), h=1e-2)
+    assert record[0].filename == __file__
+
+
+def test_check_gate_input_and_forward_problems():
+    """Are a node as input, a forward that returns None, and a step out of the domain explained?"""
+    from chainrule import ComputationalGraph, LogGate
+
+    node = ComputationalGraph().input("x")
+    with pytest.raises(TypeError, match=r"input 0 \(x\) must be a number, .* got Node"):
+        check_gate(MultiplyGate(), node, 2.0)
+
+    class NoReturn(MultiplyGate):
+        def forward(self, x, y):
+            self.cache = (x, y)
+
+    assert "returned None; it must return the output number" in str(
+        check_gate(NoReturn(), 1.0, 2.0)
+    )
+    with pytest.raises(
+        ValueError, match=r"LogGate.forward failed at x = 1e-06 \+/- h \(h = 1e-05\)"
+    ):
+        check_gate(LogGate(), 1e-6)
+
+
+def test_max_rel_error_is_cs231n_per_entry_measure():
+    """Is max_rel_error the largest |a - b| / max(1e-8, |a| + |b|) over entries?"""
+    a, b = np.array([1.0, 1e-6, 0.0]), np.array([1.0, 2e-6, 0.0])
+    assert max_rel_error(a, b) == pytest.approx(1e-6 / 3e-6)
+    assert max_rel_error(np.zeros(2), np.zeros(2)) == 0.0
+    assert rel_error(a, b) < 1e-6  # the whole-vector measure hardly notices

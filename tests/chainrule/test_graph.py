@@ -471,3 +471,126 @@ def test_a_gate_returning_a_non_number_is_named():
     graph.gate(Bad(), graph.input("x"), name="bad")
     with pytest.raises(GraphError, match=r"node 'bad' = Bad\(x=1.0\) returned str 'oops'"):
         graph.forward(x=1.0)
+
+
+# -- found by review: silent wrong answers and unhelpful errors ---------------------------------
+
+
+def test_one_gate_instance_cannot_serve_two_graphs():
+    """Is a gate already in one graph refused in a second (it would mix their caches)?"""
+    gate = MultiplyGate()
+    g1 = ComputationalGraph()
+    g1.gate(gate, *g1.inputs("a", "b"))
+    g2 = ComputationalGraph()
+    with pytest.raises(
+        GraphError, match=r"MultiplyGate\(\) is already node 'mul1' of another graph"
+    ):
+        g2.gate(gate, *g2.inputs("c", "d"))
+
+
+def test_a_gate_run_outside_the_graph_is_detected():
+    """If a graph's gate runs forward on other values, do backward and backward_steps refuse?"""
+    graph = issue_example()
+    graph.forward(x=-2.0, y=5.0, z=-4.0)
+    graph.backward()
+    graph["f"].gate.forward(100.0, 1.0)
+    for call in (graph.backward, graph.backward_steps):
+        with pytest.raises(
+            GraphError, match=r"the gate of node 'f' \(MultiplyGate\(\)\) ran forward"
+        ):
+            call()
+    graph.forward(x=-2.0, y=5.0, z=-4.0)
+    assert graph.backward()["x"] == -4.0
+
+
+def test_check_gate_on_a_graph_gate_leaves_the_graph_consistent():
+    """Can a student check_gate a gate of their graph and still backpropagate the graph?"""
+    from chainrule import check_gate
+
+    graph = issue_example()
+    graph.forward(x=-2.0, y=5.0, z=-4.0)
+    assert check_gate(graph["f"].gate, 5.0, 7.0).ok
+    assert graph.backward() == {"x": -4.0, "y": -4.0, "z": 3.0, "q": -4.0, "f": 1.0}
+
+
+def test_default_output_is_the_graph_end_even_with_name_references():
+    """With f defined before q (by name), is the output f, the gate nothing else consumes?"""
+    graph = ComputationalGraph()
+    x, y = graph.inputs("x", "y")
+    graph.gate(MultiplyGate(), "q", y, name="f")
+    graph.gate(AddGate(), x, y, name="q")
+    assert graph.output.name == "f"
+    assert graph.forward(x=1.0, y=2.0) == 6.0
+
+
+def test_forward_with_a_bare_number_explains_inputs_by_name():
+    """Does forward(2.0) say inputs go by name and list them?"""
+    with pytest.raises(
+        GraphError,
+        match=r"forward\(\) takes inputs by name.*got float 2.0; "
+        r"the graph's inputs are \['x', 'y', 'z'\]",
+    ):
+        issue_example().forward(2.0)
+
+
+def test_nodes_of_a_graph_without_gates():
+    """Does graph.nodes list the inputs of a graph that has no gates yet?"""
+    graph = ComputationalGraph()
+    graph.inputs("x", "y")
+    assert [n.name for n in graph.nodes] == ["x", "y"]
+
+
+def test_a_gate_without_input_names_is_told_to_declare_them():
+    """Does a custom gate that forgot input_names get told to set them?"""
+
+    class MyMul(Gate):
+        def forward(self, x, y):
+            self.cache = (x, y)
+            return x * y
+
+    graph = ComputationalGraph()
+    with pytest.raises(GraphError, match=r"MyMul\(\) declares no inputs: set input_names"):
+        graph.gate(MyMul(), *graph.inputs("x", "y"))
+
+
+def test_sum_of_nodes_adds_no_zero_gate():
+    """Does sum([x, y, z]) build two add gates, without a '+0' gate for sum's start?"""
+    graph = ComputationalGraph()
+    total = sum(graph.inputs("x", "y", "z"))
+    assert [type(n.gate).__name__ for n in graph.nodes if n.gate] == ["AddGate", "AddGate"]
+    assert graph.forward(x=1.0, y=2.0, z=3.0) == 6.0 and total is graph.output
+
+
+def test_comparisons_and_powers_point_to_the_right_gate():
+    """Do max(x, y), maximum(x, 0), 2 ** x and x ** y each say what to write instead?"""
+    graph = ComputationalGraph()
+    x, y = graph.inputs("x", "y")
+    with pytest.raises(
+        TypeError, match=r"use chainrule.maximum\(a, b\), for max\(x, 0\) use x.relu\(\)"
+    ):
+        max(x, y)
+    with pytest.raises(
+        TypeError, match=r"got int 0 as argument 2 \(for max\(x, 0\) use x.relu\(\)"
+    ):
+        maximum(x, 0)
+    with pytest.raises(TypeError, match=r"for c \*\* x write \(x \* math.log\(c\)\).exp\(\)"):
+        2**x
+    with pytest.raises(TypeError, match=r"write \(y \* x.log\(\)\).exp\(\)"):
+        x**y
+
+
+def test_backward_steps_show_small_numbers():
+    """Is a local gradient of 1e-4 printed as 1.00e-04 rather than hidden as 0.00?"""
+    graph = ComputationalGraph()
+    (graph.input("x") * 1e-4).named("f")
+    graph.forward(x=1.0)
+    graph.backward()
+    assert str(graph.backward_steps()[0]) == "f [*0.0001]: df/dx = (1.00e-04)(1.00) = 1.00e-04"
+
+
+def test_power_zero_has_zero_gradient_at_zero():
+    """Is d(x^0)/dx = 0 at x = 0, where p x^(p-1) would divide by zero?"""
+    graph = ComputationalGraph()
+    (graph.input("x") ** 0).named("f")
+    assert graph.forward(x=0.0) == 1.0
+    assert graph.backward()["x"] == 0.0

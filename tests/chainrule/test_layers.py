@@ -256,3 +256,76 @@ def test_negative_regularisation_is_refused():
     """Is reg = -1 refused with the value?"""
     with pytest.raises(ValueError, match=r"reg must be a number >= 0, got -1"):
         layers.l2_regularization(np.zeros(2), -1)
+
+
+# -- found by review -----------------------------------------------------------------------------
+
+
+def test_integer_inputs_are_computed_in_float64():
+    """Do small integer dtypes give the real answer (no wrap-around, no float16)?"""
+    s, _ = layers.sigmoid_forward(np.array([3, 0, 200], np.uint8))
+    assert s.dtype == np.float64
+    np.testing.assert_allclose(s, [1 / (1 + np.exp(-3)), 0.5, 1.0])
+    assert float(layers.l2_squared_forward(np.array([20, 3], np.uint8))[0]) == 409.0
+    assert layers.l2_regularization(np.array([100, 100], np.int8), 1.0)[0] == 10000.0
+    _, dp = layers.squared_error_loss(np.array([1], np.uint8), np.array([2], np.uint8))
+    np.testing.assert_array_equal(dp, [-2.0])
+    loss, _ = layers.svm_loss(np.array([[3, 5, -1], [1, 2, 0]]), np.array([0, 1]))
+    assert loss == pytest.approx((3 + 0) / 2)
+    out, _ = layers.affine_forward(np.array([[1, 2]]), np.array([[1], [1]]), np.array([0.5]))
+    np.testing.assert_array_equal(out, [[3.5]])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_changing_the_output_in_place_does_not_corrupt_backward(name):
+    """After out *= 2, does backward still use the forward's values?"""
+    forward, backward = getattr(layers, f"{name}_forward"), getattr(layers, f"{name}_backward")
+    x = np.array([0.0, 1.0])
+    out, cache = forward(x)
+    expected = backward(np.ones(2), forward(x)[1])
+    out *= 2
+    np.testing.assert_array_equal(backward(np.ones(2), cache), expected)
+
+
+def test_a_wrong_cache_says_which_cache_was_expected():
+    """Does affine_backward given relu's cache (or a nested tuple) say it wants affine's (x, w)?"""
+    _, relu_cache = layers.relu_forward(np.zeros((2, 3)))
+    with pytest.raises(
+        TypeError,
+        match=r"affine_backward: cache must be the \(x, w\) tuple returned by affine_forward, "
+        r"got ndarray",
+    ):
+        layers.affine_backward(np.zeros((2, 3)), relu_cache)
+    out, cache = layers.affine_forward(np.zeros((2, 3)), np.zeros((3, 4)), np.zeros(4))
+    with pytest.raises(TypeError, match=r"got a tuple of 2: \(2, 4\), tuple"):
+        layers.affine_backward(np.zeros((2, 4)), (out, cache))
+    with pytest.raises(
+        TypeError,
+        match=r"relu_backward: cache must be the array x returned by relu_forward, "
+        r"got a tuple of 2: \(2, 3\), \(3, 4\)",
+    ):
+        layers.relu_backward(np.zeros((2, 3)), cache)
+
+
+def test_an_upstream_gradient_given_as_a_list_is_accepted():
+    """Can dout be a nested list of the right shape?"""
+    _, cache = layers.affine_forward(np.ones((1, 2)), np.ones((2, 1)), np.zeros(1))
+    dx, dw, db = layers.affine_backward([[2.0]], cache)
+    np.testing.assert_array_equal(dx, [[2.0, 2.0]])
+
+
+def test_one_example_without_a_batch_dimension_is_explained():
+    """Does a 1-D x say to add the batch dimension with x[None, :]?"""
+    with pytest.raises(
+        ShapeError,
+        match=r"x must have a batch dimension, shape \(N, D\); got x \(3,\). "
+        r"For one example use x\[None, :\]",
+    ):
+        layers.affine_forward(np.ones(3), np.ones((3, 5)), np.zeros(5))
+
+
+@pytest.mark.parametrize("loss_fn", [layers.softmax_loss, layers.svm_loss])
+def test_an_empty_batch_is_refused(loss_fn):
+    """Is an empty batch refused instead of dividing by zero?"""
+    with pytest.raises(ShapeError, match=r"the batch is empty \(scores \(0, 3\)\); need N >= 1"):
+        loss_fn(np.zeros((0, 3)), np.zeros(0, dtype=int))

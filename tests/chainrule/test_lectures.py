@@ -1,4 +1,4 @@
-"""Do the lectures' worked examples (LECTURES.md, sections B-E) come out as on the slides?
+"""Do the lectures' worked examples (CS231n L4, CSC413 L2, Aarhus L3) come out as on the slides?
 
 The expected numbers are typed from the slides (rounded as the slides round them) or are the
 slides' closed forms evaluated independently here; the graphs are built by chainrule.lectures.

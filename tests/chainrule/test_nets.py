@@ -49,3 +49,25 @@ def test_bad_arguments_are_refused():
         TwoLayerNet(2, 3, 2, activation="elu")
     with pytest.raises(ValueError, match=r"hidden_dim must be a positive integer, got 0"):
         TwoLayerNet(2, 0, 2)
+
+
+def test_loss_without_labels_returns_scores():
+    """Does net.loss(X) return the (N, C) scores, as CS231n's TwoLayerNet does?"""
+    net = TwoLayerNet(4, 3, 2)
+    X = np.ones((5, 4))
+    np.testing.assert_array_equal(net.loss(X), net.scores(X))
+
+
+def test_float32_net_computes_in_float32_even_with_float64_data():
+    """With dtype=float32 and float64 X, are the gradients float32?"""
+    net = TwoLayerNet(4, 3, 2, dtype=np.float32)
+    _, grads = net.loss(np.ones((2, 4)), np.array([0, 1]))
+    assert all(g.dtype == np.float32 for g in grads.values())
+
+
+def test_reg_and_sizes_are_validated_at_construction():
+    """Are reg='0.1' and True as a size refused when the net is built?"""
+    with pytest.raises(ValueError, match=r"reg must be a number >= 0, got '0.1'"):
+        TwoLayerNet(2, 3, 2, reg="0.1")
+    with pytest.raises(ValueError, match=r"input_dim must be a positive integer, got True"):
+        TwoLayerNet(True, 3, 2)
