@@ -37,8 +37,9 @@ def main():
         print(
             f"  correct gradient, whole-vector relative error   {rel_error(num, problem.grad):.1e}"
         )
+        worst = max_rel_error(num, problem.grad)
         print(
-            f"  correct gradient, worst coordinate (CS231n)     {max_rel_error(num, problem.grad):.1e}"
+            f"  correct gradient, worst coordinate (CS231n)     {worst:.1e}"
             f"   ({int((coord > 1e-7).sum()):,} coordinates above 1e-7)"
         )
         ok = check_gradient(problem.f, problem.theta, problem.grad, mode="direction")
