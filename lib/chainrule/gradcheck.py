@@ -385,8 +385,9 @@ def check_gate(
 
     Runs ``forward(*inputs)`` and ``backward(upstream)``, then perturbs each input in turn. The
     default upstream is a seeded random number away from 1, so a backward that forgets to
-    multiply by the upstream gradient fails. Afterwards the gate's cache is restored to what it
-    was before the check, so a gate inside a graph stays consistent with that graph.
+    multiply by the upstream gradient fails. Afterwards the gate's attributes (its cache) are
+    restored to what they were before the check, so a gate inside a graph stays consistent with
+    that graph. Any object with ``forward``/``backward`` works, a ``Gate`` subclass or not.
 
     Returns a ``GateCheck`` naming any wrong input with both values.
     """
@@ -408,11 +409,12 @@ def check_gate(
             )
     inputs = [float(v) for v in inputs]
     _warn_gate_kinks(gate, inputs, h)
-    saved = gate.cache
+    saved = dict(vars(gate))  # whatever forward caches, in self.cache or in self.x, self.y
     try:
         return _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol)
     finally:
-        gate.cache = saved
+        vars(gate).clear()
+        vars(gate).update(saved)
 
 
 def _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol):

@@ -4,7 +4,7 @@
     x, y, z = graph.inputs("x", "y", "z")
     q = graph.gate(AddGate(), x, y, name="q")
     f = graph.gate(MultiplyGate(), q, z, name="f")
-    graph.forward(x=-2.0, y=5.0, z=-4.0)   # -12.0: the output is the last gate added
+    graph.forward(x=-2.0, y=5.0, z=-4.0)   # -12.0: the output is the graph's last gate, f
     graph.backward()                       # {'x': -4.0, 'y': -4.0, 'z': 3.0, 'q': -4.0, 'f': 1.0}
 
 ``forward`` runs every gate in topological order (also gates that do not feed the output, so
@@ -370,6 +370,8 @@ class ComputationalGraph:
         """
         if self._output is not None:
             return self._output
+        if self._plan is not None and self._plan.output is not None:
+            return self._plan.order[self._plan.output]
         consumed = {
             ref if isinstance(ref, str) else ref.name
             for node in self._nodes

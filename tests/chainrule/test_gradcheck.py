@@ -357,3 +357,26 @@ def test_max_rel_error_is_cs231n_per_entry_measure():
     assert max_rel_error(a, b) == pytest.approx(1e-6 / 3e-6)
     assert max_rel_error(np.zeros(2), np.zeros(2)) == 0.0
     assert rel_error(a, b) < 1e-6  # the whole-vector measure hardly notices
+
+
+def test_check_gate_accepts_a_lecture_style_plain_class():
+    """Does a gate written as on the slide (plain class, caching self.x, self.y) get checked,
+    its attributes restored, and a bug in it named?"""
+
+    class SlideMultiplyGate:
+        def forward(self, x, y):
+            self.x, self.y = x, y
+            return x * y
+
+        def backward(self, dz):
+            return [self.y * dz, self.x * dz]
+
+    class BuggyMultiplyGate(SlideMultiplyGate):
+        def backward(self, dz):
+            return [self.x * dz, self.y * dz]
+
+    gate = SlideMultiplyGate()
+    gate.forward(2.0, 5.0)
+    assert check_gate(gate, 3.0, -4.0).ok
+    assert (gate.x, gate.y) == (2.0, 5.0)
+    assert check_gate(BuggyMultiplyGate(), 3.0, -4.0).wrong == ["x0", "x1"]
