@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from ._checks import is_integer, is_real
+
 __all__ = ["xor", "circles", "spirals", "blobs", "moons", "split", "DATASETS"]
 
 
@@ -36,7 +38,7 @@ def circles(n=200, noise=0.1, factor=0.5, seed=0):
     Returns X of shape (n, 2) and y of shape (n,); half the points (rounded up) are outer.
     """
     n, noise = _count(n, "circles"), _noise(noise, "circles")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+    if not is_real(factor) or not 0 < factor < 1:
         raise ValueError(
             f"circles: factor (inner radius / outer) must lie in (0, 1), got {factor!r}"
         )
@@ -129,7 +131,7 @@ def split(X, y, fraction=0.2, seed=0):
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[:1] != y.shape[:1]:
         raise ValueError(f"split: X {X.shape} and y {y.shape} must have the same first dimension")
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+    if not is_real(fraction) or not 0 < fraction < 1:
         raise ValueError(f"split: fraction must lie in (0, 1), got {fraction!r}")
     k = round(fraction * len(y))
     if not 0 < k < len(y):
@@ -146,18 +148,18 @@ DATASETS = {"xor": xor, "circles": circles, "spirals": spirals, "blobs": blobs, 
 
 
 def _count(n, where):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if not is_integer(n) or n < 1:
         raise ValueError(f"{where}: n must be a positive integer number of points, got {n!r}")
     return int(n)
 
 
 def _noise(value, where, name="noise"):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if not is_real(value) or not value >= 0:
         raise ValueError(f"{where}: {name} must be a number >= 0, got {value!r}")
     return float(value)
 
 
 def _classes(k, where, name="classes"):
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 2:
+    if not is_integer(k) or k < 2:
         raise ValueError(f"{where}: {name} must be an integer >= 2, got {k!r}")
     return int(k)

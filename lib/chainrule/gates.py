@@ -28,8 +28,8 @@ graph uses a fresh instance per node.
 """
 
 import math
-import numbers
 
+from ._checks import is_real
 from .errors import GateError
 
 __all__ = [
@@ -365,7 +365,7 @@ class TanhGate(Gate):
 
 def _constant(gate, name, value):
     """Validate a gate's constant parameter: a finite real number, returned as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise TypeError(
             f"{gate}: {name} must be a real number, got {type(value).__name__} {value!r}"
         )

@@ -39,6 +39,7 @@ import warnings
 
 import numpy as np
 
+from ._checks import is_real
 from .backend import get_array_module, to_numpy
 from .errors import GradientCheckWarning, ShapeError
 
@@ -78,7 +79,7 @@ def numerical_gradient(f, x, h=DEFAULT_H, upstream=None):
     Returns:
     - grad: a float if x is a float, else an array of the shape of x.
     """
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    if is_real(x):
         x = float(x)
         return (_reduce(f(x + h), upstream) - _reduce(f(x - h), upstream)) / (2.0 * h)
     _check_float_array(x, "numerical_gradient", h)
@@ -402,7 +403,7 @@ def check_gate(
             f"got {len(inputs)}"
         )
     for i, v in enumerate(inputs):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        if not is_real(v):
             raise TypeError(
                 f"check_gate: input {i} ({names[i]}) must be a number, the value to check the "
                 f"gate at; got {type(v).__name__} {v!r}"
@@ -419,7 +420,7 @@ def check_gate(
 
 def _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol):
     out = gate.forward(*inputs)
-    if isinstance(out, bool) or not isinstance(out, numbers.Real):
+    if not is_real(out):
         problem = f"forward{tuple(inputs)} returned {out!r}; it must return the output number"
         return GateCheck(gate, upstream, [], problem)
     grads = gate.backward(upstream)

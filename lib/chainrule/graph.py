@@ -24,6 +24,7 @@ import operator
 from collections import deque
 from collections.abc import Mapping
 
+from ._checks import is_real
 from .errors import GraphError
 from .gates import (
     AddConstantGate,
@@ -669,7 +670,7 @@ class ComputationalGraph:
     def _raise_non_finite(self, plan, vals):
         for step in plan.forward:
             o = step[1]
-            if not isinstance(vals[o], numbers.Real) or isinstance(vals[o], bool):
+            if not is_real(vals[o]):
                 raise GraphError(
                     f"{self._describe(plan, step, vals)} returned {type(vals[o]).__name__} "
                     f"{vals[o]!r}; gates must return one real number"
@@ -697,7 +698,7 @@ def _is_finite_number(v):
 
 def _real(v, what, name=None):
     """``v`` as a finite float, or a GraphError naming ``what`` (and ``name``)."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+    if not is_real(v):
         where = what if name is None else f"{what} {name!r}"
         raise GraphError(f"{where} must be a real number, got {type(v).__name__} {v!r}")
     v = float(v)

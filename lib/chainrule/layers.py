@@ -15,8 +15,7 @@ Caches hold references to the arrays passed in, as in CS231n: modify an input in
 after its backward pass has run.
 """
 
-import numbers
-
+from ._checks import is_real
 from .backend import get_array_module
 from .errors import ShapeError
 
@@ -383,7 +382,7 @@ def l2_regularization(w, reg):
     """
     xp = get_array_module(w)
     (w,) = _arrays(xp, "l2_regularization", w=w)
-    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
+    if not is_real(reg) or not reg >= 0:
         raise ValueError(f"l2_regularization: reg must be a number >= 0, got {reg!r}")
     flat = w.reshape(-1)
     return 0.5 * reg * float(flat @ flat), reg * w

@@ -8,11 +8,10 @@ affine -> activation -> affine -> softmax cross-entropy, with L2 regularisation 
 It runs on NumPy or CuPy (``xp=cupy``); benchmarks, widgets and the GPU section all use it.
 """
 
-import numbers
-
 import numpy as np
 
 from . import layers
+from ._checks import is_integer, is_real
 
 __all__ = ["TwoLayerNet", "ACTIVATIONS"]
 
@@ -56,9 +55,9 @@ class TwoLayerNet:
             ("hidden_dim", hidden_dim),
             ("num_classes", num_classes),
         ):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise ValueError(f"TwoLayerNet: {name} must be a positive integer, got {value!r}")
-        if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not reg >= 0:
+        if not is_real(reg) or not reg >= 0:
             raise ValueError(f"TwoLayerNet: reg must be a number >= 0, got {reg!r}")
         self.activation = activation
         self.reg = reg
