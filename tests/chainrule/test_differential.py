@@ -46,7 +46,9 @@ OPS = {
     "scale": (1, lambda c: ScaleGate(c), lambda a, c: c * a[0]),
     "square": (1, lambda c: PowerGate(2), lambda a, c: a[0] ** 2),
     "cube": (1, lambda c: PowerGate(3), lambda a, c: a[0] ** 3),
-    "sigmoid": (1, lambda c: SigmoidGate(), lambda a, c: 1.0 / (1.0 + anp.exp(-a[0]))),
+    # sigma(x) = (tanh(x/2) + 1)/2: the form 1/(1 + e^-x) overflows for x << 0 (e.g. -56,000),
+    # where autograd's gradient becomes inf * 0 = nan while the true gradient is 0
+    "sigmoid": (1, lambda c: SigmoidGate(), lambda a, c: 0.5 * (anp.tanh(0.5 * a[0]) + 1.0)),
     "relu": (1, lambda c: ReLUGate(), lambda a, c: anp.maximum(a[0], 0.0)),
     "tanh": (1, lambda c: TanhGate(), lambda a, c: anp.tanh(a[0])),
 }
