@@ -6,12 +6,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo test lint format bench release lab clean help
 
 help:
 	@echo "make demo    run the lecture examples through chainrule, step by step"
 	@echo "make test    lint and run the whole test suite"
 	@echo "make bench   run the benchmarks in bench/ (prints ratios against peers)"
+	@echo "make release regenerate the student notebooks in notebooks/ from solutions/"
+	@echo "make lab     JupyterLab on this course (formgrader and assignment list included)"
 	@echo "make lint    ruff on the library, tests and benchmarks"
 	@echo "make clean   remove .venv and caches"
 
@@ -25,13 +27,23 @@ demo: $(STAMP)
 	$(PY) -m chainrule.demo
 
 test: $(STAMP) lint
+	$(PY) -m autograder release --check
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 format: $(STAMP)
-	$(PY) -m ruff format lib tests bench
+	$(PY) -m ruff format lib autograder tests bench solutions
+
+release: $(STAMP)
+	$(PY) -m autograder release
+
+# nbgrader reads autograder/nbgrader_config.py through JUPYTER_CONFIG_PATH; PATH gives it the
+# venv's alembic for the gradebook.
+lab: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/autograder" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/jupyter lab
 
 bench: $(STAMP)
 	cd bench && for b in bench_*.py; do echo "== $$b"; ../$(PY) $$b || exit 1; done

@@ -1,0 +1,117 @@
+"""The course: where solutions, student notebooks and nbgrader's state live, and its config.
+
+The repository is the course root by default; ``BACKPROP_KIT_COURSE`` or ``Course(root)`` points
+elsewhere (the tests grade in a temporary copy). Configuration comes from the committed
+``autograder/nbgrader_config.py``, never from a user's home directory.
+"""
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["Course", "CourseError", "PACKAGE_DIR", "REPO_ROOT"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+CONFIG_FILE = PACKAGE_DIR / "nbgrader_config.py"
+IGNORED = {".ipynb_checkpoints", "__pycache__"}
+
+
+class CourseError(RuntimeError):
+    """A course command cannot go on: the message says what was found and what was expected."""
+
+
+class Course:
+    """One nbgrader course: ``solutions/`` (source) and ``notebooks/`` (release) under ``root``."""
+
+    def __init__(self, root=None):
+        self.root = Path(root or os.environ.get("BACKPROP_KIT_COURSE") or REPO_ROOT).resolve()
+        self.source_dir = self.root / "solutions"
+        self.release_dir = self.root / "notebooks"
+        self.state_dir = self.root / ".nbgrader"
+
+    def __repr__(self):
+        return f"Course({str(self.root)!r})"
+
+    def config(self):
+        """The traitlets ``Config`` nbgrader runs with for this course."""
+        from traitlets.config.loader import PyFileConfigLoader
+
+        with _env(BACKPROP_KIT_COURSE=str(self.root)):
+            return PyFileConfigLoader(CONFIG_FILE.name, path=str(PACKAGE_DIR)).load_config()
+
+    def api(self):
+        """An ``NbGraderAPI`` bound to this course."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        _tools_on_path()
+        config = self.config()
+        return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def assignments(self):
+        """Assignment ids: the folders of ``solutions/`` that hold a notebook, sorted."""
+        if not self.source_dir.is_dir():
+            raise CourseError(f"no solutions/ folder in the course root {self.root}")
+        return sorted(
+            d.name
+            for d in self.source_dir.iterdir()
+            if d.is_dir() and d.name not in IGNORED and any(d.glob("*.ipynb"))
+        )
+
+    def resolve(self, assignments=None):
+        """Check requested assignment ids against ``solutions/``; all of them when none given."""
+        known = self.assignments()
+        if not assignments:
+            return known
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise CourseError(
+                f"no assignment {', '.join(map(repr, unknown))} in {self.source_dir}; "
+                f"expected one of: {', '.join(known) or '(none)'}"
+            )
+        return list(assignments)
+
+    def source_notebooks(self, assignment):
+        return sorted((self.source_dir / assignment).glob("*.ipynb"))
+
+    def release_notebooks(self, assignment):
+        return sorted((self.release_dir / assignment).glob("*.ipynb"))
+
+
+def _tools_on_path():
+    """nbgrader runs the ``alembic`` command to create a gradebook: find the one beside Python.
+
+    Without this, ``.venv/bin/backprop-kit`` fails when the virtual environment is not activated.
+    """
+    bindir = os.path.dirname(sys.executable)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bindir, *parts])
+
+
+def files_under(folder):
+    """Relative paths of the files under ``folder``, skipping checkpoints and caches."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return set()
+    return {
+        p.relative_to(folder)
+        for p in folder.rglob("*")
+        if p.is_file() and not IGNORED.intersection(p.relative_to(folder).parts)
+    }
+
+
+@contextmanager
+def _env(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -1,0 +1,39 @@
+"""nbgrader configuration of the backprop-kit course: the repository is the course root.
+
+Every nbgrader entry point reads this file: the `backprop-kit` command loads it in code, and
+`make lab` starts JupyterLab with JUPYTER_CONFIG_PATH pointing here, so the formgrader and the
+assignment list use the same course without anything in a user's home directory.
+
+    solutions/<assignment>/<notebook>.ipynb   nbgrader "source" (hand-edited)
+    notebooks/<assignment>/<notebook>.ipynb   nbgrader "release" (generated, committed)
+    .nbgrader/gradebook.db                    the gradebook (SQLite, not committed)
+    .nbgrader/exchange/                       the exchange, inside the course (not committed)
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+root = os.environ.get("BACKPROP_KIT_COURSE") or os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))
+)
+state = os.path.join(root, ".nbgrader")
+
+c.CourseDirectory.root = root
+c.CourseDirectory.course_id = "backprop-kit"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(state, "gradebook.db")
+
+# The exchange lives inside the course, so the JupyterLab extension's assignment list works in
+# a single-user setup instead of failing on a missing /srv/nbgrader/exchange. A multi-user
+# course on JupyterHub sets Exchange.root to a shared directory instead.
+c.Exchange.root = os.path.join(state, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
+
+# Generated student notebooks: a stub that says where to write.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: every notebook runs in seconds; a cell that takes a minute is stuck.
+c.Execute.timeout = 60

@@ -1,0 +1,36 @@
+"""The graded tasks of a notebook, read from nbgrader's cell metadata.
+
+Each exercise has one task id. Its test cell (an nbgrader "autograder tests" cell with points)
+has ``grade_id`` equal to the task id; the code cells the student fills in (nbgrader
+"autograded answer" cells) come before it and are named ``<task id>-code``.
+"""
+
+__all__ = ["Task", "tasks"]
+
+
+class Task:
+    """One exercise: ``id``, ``points``, the index of its test cell and of its answer cells."""
+
+    __slots__ = ("id", "points", "test_cell", "answer_cells")
+
+    def __init__(self, id, points, test_cell, answer_cells):
+        self.id = id
+        self.points = points
+        self.test_cell = test_cell
+        self.answer_cells = answer_cells
+
+    def __repr__(self):
+        return f"Task({self.id!r}, points={self.points}, cell={self.test_cell})"
+
+
+def tasks(nb):
+    """The notebook's tasks in order; answer cells belong to the next test cell after them."""
+    found, pending = [], []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            pending.append(i)
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            found.append(Task(meta.get("grade_id", f"cell-{i}"), meta.get("points", 0), i, pending))
+            pending = []
+    return found

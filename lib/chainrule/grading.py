@@ -1,0 +1,240 @@
+"""Helpers for the notebooks' test cells: say what was expected, what came back, and a hint.
+
+A test cell wraps its checks in ``task``, which names the exercise in every message::
+
+    with task("mul-gate"):
+        gate = MultiplyGate()
+        expect_gate(gate, (3.0, -4.0), upstream=2.0, out=-12.0, grads=(-8.0, 6.0),
+                    mistakes=[swapped_inputs((-8.0, 6.0)), forgot_upstream((-8.0, 6.0), 2.0)])
+
+On success it prints one line; on failure it raises ``TaskFailure`` (an ``AssertionError``, so
+nbgrader scores the cell 0) whose message starts with ``[mul-gate]``. Untouched exercises
+(``NotImplementedError``) and cells run out of order (``NameError``) get a message that says so
+instead of a traceback into the test.
+
+A ``Mistake`` is a known wrong answer with the hint that explains it. The factories below build
+the commonest ones from the right answer: ``forgot_upstream``, ``swapped_inputs``,
+``routed_to_both``, ``assigned_at_branch``, ``sigmoid_grad_from_x`` and ``transposed``. When a
+student's value matches one of them, the message names that mistake.
+"""
+
+import numpy as np
+
+__all__ = [
+    "TaskFailure",
+    "task",
+    "Mistake",
+    "expect_close",
+    "expect_gate",
+    "forgot_upstream",
+    "swapped_inputs",
+    "routed_to_both",
+    "assigned_at_branch",
+    "sigmoid_grad_from_x",
+    "transposed",
+]
+
+
+class TaskFailure(AssertionError):
+    """A visible or hidden test of one task failed; the message starts with ``[task-id]``."""
+
+    def __init__(self, task_id, message):
+        self.task_id = task_id
+        self.detail = message
+        super().__init__(f"[{task_id}] {message}")
+
+
+class task:
+    """Context manager that tags every failure inside it with the task id.
+
+    ``quiet=True`` skips the line printed on success (used by hidden tests).
+    """
+
+    def __init__(self, task_id, quiet=False):
+        self.task_id = task_id
+        self.quiet = quiet
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, err, tb):
+        tid = self.task_id
+        if etype is None:
+            if not self.quiet:
+                print(f"[{tid}] passed the tests in this cell")
+            return False
+        if isinstance(err, TaskFailure):
+            return False
+        if issubclass(etype, NotImplementedError):
+            raise TaskFailure(
+                tid,
+                f"not done yet: the code cell of Task {tid} still raises NotImplementedError. "
+                "Replace `# YOUR CODE HERE` and the `raise NotImplementedError()` line with your "
+                "code, run that cell, then run this one.",
+            ) from None
+        if issubclass(etype, NameError):
+            raise TaskFailure(
+                tid,
+                f"{err}. Run your code cell of Task {tid} (and the cells above it, from the top) "
+                "before this test cell.",
+            ) from None
+        if issubclass(etype, AssertionError):
+            raise TaskFailure(tid, str(err) or "an assertion in this cell failed") from err
+        raise TaskFailure(tid, f"your code raised {etype.__name__}: {err}") from err
+
+
+class Mistake:
+    """A known wrong answer ``wrong`` and the ``hint`` that explains how it comes about."""
+
+    def __init__(self, wrong, hint):
+        self.wrong = wrong
+        self.hint = hint
+
+    def __repr__(self):
+        return f"Mistake({_show(self.wrong)}, {self.hint!r})"
+
+
+# -- comparing ----------------------------------------------------------------------------------
+
+
+def expect_close(what, got, expected, *, mistakes=(), hint=None, rtol=1e-6, atol=1e-8):
+    """Raise ``AssertionError`` unless ``got`` equals ``expected`` (numbers, tuples or arrays).
+
+    ``what`` names the value in the message (``"dx"``, ``"gate.backward(2.0)"``). The message
+    says what was expected and what came back. If ``got`` matches one of ``mistakes`` the hint
+    names that mistake; otherwise ``hint`` (if given) is added.
+    """
+    want = np.asarray(expected, dtype=float)
+    if got is None:
+        raise AssertionError(
+            f"{what} is None; expected {_show(want)}. Did the function end without `return`?"
+        )
+    try:
+        have = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{what} should be {_kind(want)}, got {type(got).__name__} {got!r}"
+        ) from None
+    found = _match(have, mistakes)
+    if have.shape != want.shape:
+        msg = (
+            f"{what} has shape {have.shape}, expected shape {want.shape} "
+            "(a gradient has the shape of the variable it belongs to)"
+        )
+        raise AssertionError(_with_hint(msg, found or hint))
+    if np.allclose(have, want, rtol=rtol, atol=atol):
+        return
+    msg = f"{what}: expected {_show(want)}, got {_show(have)}."
+    raise AssertionError(_with_hint(msg, found or hint))
+
+
+def expect_gate(gate, inputs, *, upstream, out, grads, mistakes=(), rtol=1e-6, atol=1e-8):
+    """Check one gate: ``forward(*inputs)`` returns ``out``, ``backward(upstream)`` ``grads``.
+
+    ``grads`` has one entry per input, in input order. Messages show the call that failed.
+    """
+    name = type(gate).__name__
+    call = f"{name}().forward({', '.join(_show(v) for v in inputs)})"
+    expect_close(call, gate.forward(*inputs), out, rtol=rtol, atol=atol)
+    back = f"{name}.backward({_show(upstream)}) after {call}"
+    got = gate.backward(upstream)
+    if not isinstance(got, (tuple, list)) or len(got) != len(grads):
+        size = f"{len(got)} values" if isinstance(got, (tuple, list)) else repr(got)
+        raise AssertionError(
+            f"{back} returned {size}; it must return a tuple with one gradient per input "
+            f"({len(grads)} here), in input order"
+        )
+    expect_close(back, tuple(got), tuple(grads), mistakes=mistakes, rtol=rtol, atol=atol)
+
+
+def _match(have, mistakes):
+    for m in mistakes:
+        wrong = np.asarray(m.wrong, dtype=float)
+        if wrong.shape == have.shape and np.allclose(have, wrong, rtol=1e-6, atol=1e-8):
+            return m.hint
+    return None
+
+
+def _with_hint(msg, hint):
+    return f"{msg} Hint: {hint}" if hint else msg
+
+
+def _kind(a):
+    return "a number" if a.ndim == 0 else f"an array of shape {a.shape}"
+
+
+def _show(v):
+    """Numbers as ``-8``, ``0.196612``; arrays as nested lists of them (long ones abridged)."""
+    a = np.asarray(v, dtype=float)
+    if a.size > 24:
+        return np.array2string(a, precision=6, separator=", ", threshold=24)
+    return _nested(a)
+
+
+def _nested(a):
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    return "[" + ", ".join(_nested(row) for row in a) + "]"
+
+
+# -- the commonest mistakes -------------------------------------------------------------------
+
+
+def forgot_upstream(grads, upstream):
+    """The local gradient alone: ``grads`` divided by the upstream gradient."""
+    return Mistake(
+        np.asarray(grads, dtype=float) / upstream,
+        "this is the local gradient alone. Multiply it by the upstream gradient: "
+        "downstream = local gradient x upstream gradient.",
+    )
+
+
+def swapped_inputs(grads):
+    """The multiply gate's gradients given to the wrong inputs: ``(x*up, y*up)``."""
+    return Mistake(
+        tuple(grads)[::-1],
+        "the inputs look swapped. For z = x*y, dz/dx = y and dz/dy = x: each input's "
+        "gradient is the *other* input's value times the upstream gradient.",
+    )
+
+
+def routed_to_both(upstream, n=2):
+    """The max gate sending the upstream gradient to every input."""
+    return Mistake(
+        (upstream,) * n,
+        "max routes: the whole upstream gradient goes to the larger input and the other "
+        "input gets 0. Only the add gate sends it to both.",
+    )
+
+
+def assigned_at_branch(*contributions):
+    """One branch's contribution alone, for a variable that feeds several branches."""
+    return [
+        Mistake(
+            c,
+            "this is one branch's contribution only. A variable used in several places gets "
+            "the *sum* of the gradients from every branch: accumulate with +=, do not assign.",
+        )
+        for c in contributions
+    ]
+
+
+def sigmoid_grad_from_x(x, upstream):
+    """sigma'(x) computed as (1 - x) x instead of (1 - sigma(x)) sigma(x)."""
+    x = np.asarray(x, dtype=float)
+    return Mistake(
+        (1.0 - x) * x * upstream,
+        "the local gradient is (1 - s) s with s = sigmoid(x), the gate's *output*; (1 - x) x "
+        "uses the input. Keep s from forward in the cache.",
+    )
+
+
+def transposed(expected, what="dW"):
+    """A matrix gradient with rows and columns exchanged."""
+    expected = np.asarray(expected, dtype=float)
+    return Mistake(
+        expected.T,
+        f"{what} looks transposed. A gradient has the shape of its variable: check which "
+        "factor of the product comes first (for q = W x, dW = dq x^T, an outer product with "
+        "one row per entry of q).",
+    )

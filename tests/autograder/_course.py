@@ -1,0 +1,51 @@
+"""A scratch course for the grading tests: solutions, a generated release, submissions."""
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder import Course
+from autograder.course import REPO_ROOT
+
+__all__ = ["scratch_course", "filled_in", "submit"]
+
+_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def scratch_course(tmp_path, assignments=None):
+    """Copy solutions/ into ``tmp_path`` and release it there (which fills the gradebook)."""
+    src = Course(REPO_ROOT)
+    course = Course(tmp_path)
+    for a in assignments or src.assignments():
+        shutil.copytree(src.source_dir / a, course.source_dir / a)
+        result = course.api().generate_assignment(a, force=True, create=True)
+        assert result["success"], result.get("log")
+    return course
+
+
+def filled_in(release_path, source_path):
+    """The student notebook with every answer cell written as in the solution: a perfect student."""
+    release = nbformat.read(release_path, as_version=4)
+    source = nbformat.read(source_path, as_version=4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines = answers[grade_id].splitlines()
+            cell.source = "\n".join(line for line in lines if not _MARKER.match(line))
+    return release
+
+
+def submit(course, student, assignment, notebooks):
+    """Place ``{name: NotebookNode}`` as ``student``'s submission of ``assignment``."""
+    folder = Path(course.root) / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / name)
+    return folder

@@ -1,0 +1,74 @@
+"""Does nbgrader's autograde give every solution full marks and every untouched release zero?
+
+One scratch course holds all assignments; two students submit: ``perfect`` (each answer cell as
+in the solution) and ``untouched`` (the student notebooks as released).
+"""
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import Course
+from autograder.course import REPO_ROOT
+from tests.autograder._course import filled_in, scratch_course, submit
+
+ASSIGNMENTS = Course(REPO_ROOT).assignments()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = scratch_course(tmp_path_factory.mktemp("course"))
+    api = course.api()
+    logs = {}
+    for a in ASSIGNMENTS:
+        perfect, untouched = {}, {}
+        for release in course.release_notebooks(a):
+            perfect[release.name] = filled_in(release, course.source_dir / a / release.name)
+            untouched[release.name] = nbformat.read(release, as_version=4)
+        submit(course, "perfect", a, perfect)
+        submit(course, "untouched", a, untouched)
+        for student in ("perfect", "untouched"):
+            logs[a, student] = api.autograde(a, student, force=True, create=True)
+    return course, logs
+
+
+def _submission(course, assignment, student):
+    with Gradebook(course.config().CourseDirectory.db_url) as gb:
+        sub = gb.find_submission(assignment, student)
+        cells = {
+            (g.notebook.name, g.name): (g.score, g.max_score)
+            for nb in sub.notebooks
+            for g in nb.grades
+        }
+        return sub.score, sub.max_score, cells
+
+
+def test_every_assignment_is_released():
+    """Is there something to grade (four notebooks from this issue on)?"""
+    assert len(ASSIGNMENTS) >= 4
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_earns_full_marks(graded, assignment):
+    """Does a student who writes the solution's answers get every point of every task?"""
+    course, logs = graded
+    result = logs[assignment, "perfect"]
+    assert result["success"], result.get("log")
+    score, max_score, cells = _submission(course, assignment, "perfect")
+    assert max_score > 0
+    lost = {k: v for k, v in cells.items() if v[0] != v[1]}
+    assert not lost, f"tasks below full marks (score, max): {lost}"
+    assert score == max_score
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_earns_zero_without_grader_errors(graded, assignment):
+    """Does the notebook as released score 0 on every task, with nbgrader itself succeeding?"""
+    course, logs = graded
+    result = logs[assignment, "untouched"]
+    assert result["success"], result.get("log")
+    assert "[ERROR]" not in result.get("log", ""), result["log"]
+    score, max_score, cells = _submission(course, assignment, "untouched")
+    earned = {k: v for k, v in cells.items() if v[0] != 0}
+    assert not earned, f"tasks scoring without any work (score, max): {earned}"
+    assert score == 0 and max_score > 0

@@ -1,0 +1,71 @@
+"""Run a notebook's code cells in this process, optionally with one task's answer replaced.
+
+Fast (no kernel) and exact about which cell raised: the hint tests use it to feed a known wrong
+implementation to the real test cell of the solution notebook.
+"""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions"
+
+__all__ = ["ROOT", "SOLUTIONS", "solution_notebooks", "run_task", "grade_cells"]
+
+
+def solution_notebooks():
+    return sorted(SOLUTIONS.glob("*/*.ipynb"))
+
+
+def grade_cells(nb):
+    return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+@contextmanager
+def _in_dir(path):
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def run_task(path, task_id, answer=None):
+    """Run ``path`` top to bottom up to the test cell of ``task_id``; return what that cell raised.
+
+    ``answer`` replaces the source of the task's answer cell (``<task_id>-code``); it may raise, as
+    an unfinished answer does. Every other cell before the test cell must run cleanly. Returns
+    the exception of the test cell, or None.
+    """
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nb = nbformat.read(path, as_version=4)
+    ns = {"__name__": "__main__"}
+    with _in_dir(Path(path).parent):
+        try:
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                source = answer if (answer is not None and grade_id == f"{task_id}-code") else None
+                code = compile(source or cell.source, f"<{path.name}:{cell.id}>", "exec")
+                if grade_id == task_id:
+                    try:
+                        exec(code, ns)
+                    except Exception as err:
+                        return err
+                    return None
+                try:
+                    exec(code, ns)
+                except Exception:
+                    if source is None:  # only the replaced answer may fail, as in a notebook
+                        raise
+        finally:
+            plt.close("all")
+    raise AssertionError(f"{path} has no test cell for task {task_id!r}")
