@@ -77,6 +77,8 @@ def _result(nb, t):
         err = _error(nb.cells[i])
         if err and err[0] == "NotImplementedError":
             return TaskResult(t, "todo", _TODO)
+        if err:
+            return TaskResult(t, "fail", f"your code cell raised {err[0]}: {err[1]}")
     cell = nb.cells[t.test_cell]
     if cell.get("execution_count") is None:
         return TaskResult(t, "not run", "the test cell did not run (an earlier cell hung?)")

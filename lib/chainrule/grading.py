@@ -25,6 +25,7 @@ __all__ = [
     "task",
     "Mistake",
     "expect_close",
+    "expect_tuple",
     "expect_gate",
     "forgot_upstream",
     "swapped_inputs",
@@ -75,8 +76,9 @@ class task:
         if issubclass(etype, NameError):
             raise TaskFailure(
                 tid,
-                f"{err}. Run your code cell of Task {tid} (and the cells above it, from the top) "
-                "before this test cell.",
+                f"{err}. Your code cell of Task {tid} must define it, with the name the "
+                "instructions use. Run that cell (and the cells above it, from the top) before "
+                "this one; if it stopped with an error, fix that error first.",
             ) from None
         if issubclass(etype, AssertionError):
             raise TaskFailure(tid, str(err) or "an assertion in this cell failed") from err
@@ -117,15 +119,25 @@ def expect_close(what, got, expected, *, mistakes=(), hint=None, rtol=1e-6, atol
         ) from None
     found = _match(have, mistakes)
     if have.shape != want.shape:
-        msg = (
-            f"{what} has shape {have.shape}, expected shape {want.shape} "
-            "(a gradient has the shape of the variable it belongs to)"
-        )
+        msg = f"{what} has shape {have.shape}, expected shape {want.shape}."
         raise AssertionError(_with_hint(msg, found or hint))
     if np.allclose(have, want, rtol=rtol, atol=atol):
         return
     msg = f"{what}: expected {_show(want)}, got {_show(have)}."
     raise AssertionError(_with_hint(msg, found or hint))
+
+
+def expect_tuple(what, got, names):
+    """Raise ``AssertionError`` unless ``got`` is a tuple (or list) with one entry per name.
+
+    ``names`` spells out what the function should return, e.g. ``("grad_W", "grad_x")``.
+    """
+    want = f"a tuple ({', '.join(names)})"
+    if not isinstance(got, (tuple, list)):
+        raise AssertionError(f"{what} returned {type(got).__name__} {_brief(got)}; expected {want}")
+    if len(got) != len(names):
+        raise AssertionError(f"{what} returned {len(got)} values; expected {want}")
+    return tuple(got)
 
 
 def expect_gate(gate, inputs, *, upstream, out, grads, mistakes=(), rtol=1e-6, atol=1e-8):
@@ -145,6 +157,11 @@ def expect_gate(gate, inputs, *, upstream, out, grads, mistakes=(), rtol=1e-6, a
             f"({len(grads)} here), in input order"
         )
     expect_close(back, tuple(got), tuple(grads), mistakes=mistakes, rtol=rtol, atol=atol)
+
+
+def _brief(v):
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _match(have, mistakes):
@@ -173,7 +190,10 @@ def _show(v):
 
 def _nested(a):
     if a.ndim == 0:
-        return f"{float(a):.6g}"
+        v = float(a)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))  # 1000001 stays 1000001, -0.0 prints as 0
+        return f"{v:.6g}"
     return "[" + ", ".join(_nested(row) for row in a) + "]"
 
 
@@ -229,12 +249,11 @@ def sigmoid_grad_from_x(x, upstream):
     )
 
 
-def transposed(expected, what="dW"):
-    """A matrix gradient with rows and columns exchanged."""
+def transposed(expected, what="dW", rule=None):
+    """A matrix gradient with rows and columns exchanged; ``rule`` states the right formula."""
     expected = np.asarray(expected, dtype=float)
-    return Mistake(
-        expected.T,
-        f"{what} looks transposed. A gradient has the shape of its variable: check which "
-        "factor of the product comes first (for q = W x, dW = dq x^T, an outer product with "
-        "one row per entry of q).",
+    hint = (
+        f"{what} looks transposed. A gradient has the shape of its variable, {expected.shape} "
+        "here: check which factor of the product comes first and which one is transposed."
     )
+    return Mistake(expected.T, f"{hint} ({rule})" if rule else hint)

@@ -63,6 +63,7 @@ def draw_graph(graph, ax=None, title=None):
     for node in graph.nodes:
         for src in node.inputs:
             uses[src.name] = uses.get(src.name, 0) + 1
+    drawn = {}  # edges drawn so far from each node
     branch = {}  # (gate node, input slot) -> the gradient sent back along that edge
     if graph.output is not None and graph.output.grad is not None:
         for step in graph.backward_steps():
@@ -74,10 +75,12 @@ def draw_graph(graph, ax=None, title=None):
             ax.text(x, y, node.name, ha="right", va="center", fontsize=11, fontweight="bold")
             continue
         ax.add_patch(Circle((x, y), _R, facecolor="#f2f2f2", edgecolor="#333333", zorder=2))
-        label = node.gate.label
+        label = _SHORT.get(node.gate.label, node.gate.label)
         ax.text(x, y, label, ha="center", va="center", fontsize=10 if len(label) <= 3 else 7)
         for i, src in enumerate(node.inputs):
-            _edge(ax, _exit(pos, src), (x - _R, y), src.value, branch.get((node.name, i)))
+            k = drawn[src.name] = drawn.get(src.name, -1) + 1  # stagger labels at fan-out
+            t = _T[k % len(_T)]
+            _edge(ax, _exit(pos, src), (x - _R, y), src.value, branch.get((node.name, i)), t)
     for name, n in uses.items():  # fan-out: the variable's gradient is the sum of its edges'
         node = graph[name]
         if n > 1 and node.grad is not None:
@@ -109,6 +112,8 @@ def draw_graph(graph, ax=None, title=None):
 _DX = 2.4  # column spacing
 _DY = 1.3  # row spacing
 _R = 0.32  # gate circle radius
+_T = (0.4, 0.7, 0.25)  # where along an edge its labels sit, per edge leaving the same node
+_SHORT = {"sigmoid": "σ"}  # labels too wide for the circle
 
 
 def _exit(pos, node):
@@ -117,8 +122,12 @@ def _exit(pos, node):
     return (x + (0.1 if node.is_input else _R), y)
 
 
-def _edge(ax, src, dst, value, grad):
-    """An arrow from ``src`` to ``dst`` with the value above it and the gradient below."""
+def _edge(ax, src, dst, value, grad, t=0.4):
+    """An arrow from ``src`` to ``dst`` with the value above it and the gradient below.
+
+    The labels sit at fraction ``t`` of the way, nearer the source where converging edges are
+    still apart.
+    """
     ax.annotate(
         "",
         xy=dst,
@@ -126,7 +135,6 @@ def _edge(ax, src, dst, value, grad):
         annotation_clip=False,
         arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 1.2, "shrinkA": 0, "shrinkB": 0},
     )
-    t = 0.4  # labels sit nearer the source, where converging edges are still apart
     mx, my = src[0] + t * (dst[0] - src[0]), src[1] + t * (dst[1] - src[1])
     if value is not None:
         ax.text(mx, my + 0.1, fmt(value), color=VALUE_COLOR, ha="center", va="bottom", fontsize=9)

@@ -40,6 +40,21 @@ def test_wrong_answer_fails_with_its_hint_and_the_rest_pass(tmp_path):
     assert nbformat.read(path, as_version=4) == nb, "check must not change the student's file"
 
 
+def test_error_in_the_answer_cell_is_shown_not_hidden(tmp_path):
+    """Does an exception in the student's own cell appear, instead of a later NameError?"""
+    nb = filled_in(RELEASE, SOURCE)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "read-drawing-code":
+            cell.source = "w_bar_from_loss = -0.25 / 0\nw_bar_from_reg = 0.05"
+    path = tmp_path / "patterns.ipynb"
+    nbformat.write(nb, path)
+    results = {r.task.id: r for r in check_notebook(path)}
+    assert results["read-drawing"].status == "fail"
+    assert results["read-drawing"].message.startswith(
+        "your code cell raised ZeroDivisionError: float division by zero"
+    )
+
+
 def test_missing_file_and_non_notebook_are_clear_errors(tmp_path, capsys):
     """Are a wrong path and a file that is not a notebook reported with what was expected?"""
     with pytest.raises(CourseError, match="no notebook at .*expected the path of an .ipynb"):

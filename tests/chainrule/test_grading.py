@@ -10,6 +10,7 @@ from chainrule.grading import (
     assigned_at_branch,
     expect_close,
     expect_gate,
+    expect_tuple,
     forgot_upstream,
     routed_to_both,
     sigmoid_grad_from_x,
@@ -49,6 +50,25 @@ def test_matching_mistake_adds_its_hint_and_others_do_not():
         expect_close("f", 11.0, -12.0, mistakes=[m], hint="generic")
 
 
+def test_integers_print_exactly():
+    """Are counts shown to the unit (1000001, not 1e+06) and -0.0 as 0?"""
+    with pytest.raises(AssertionError, match=r"expected 2000000, got 1000001\."):
+        expect_close("n", 1_000_001, 2_000_000)
+    with pytest.raises(AssertionError, match=r"expected \[0, 1\], got \[0, 2\.5\]"):
+        expect_close("v", [-0.0, 2.5], [0.0, 1.0])
+
+
+def test_expect_tuple_names_what_should_come_back():
+    """Does a wrong return say what came back and which values were expected?"""
+    assert expect_tuple("f()", [1, 2], ("a", "b")) == (1, 2)
+    with pytest.raises(
+        AssertionError, match=r"f\(\) returned float 1\.5; expected a tuple \(a, b\)"
+    ):
+        expect_tuple("f()", 1.5, ("a", "b"))
+    with pytest.raises(AssertionError, match=r"f\(\) returned 3 values; expected a tuple \(a, b\)"):
+        expect_tuple("f()", (1, 2, 3), ("a", "b"))
+
+
 def test_mistake_factories_compute_the_wrong_answers():
     """Does each factory produce the value that mistake really gives?"""
     assert np.allclose(forgot_upstream((-8.0, 6.0), 2.0).wrong, (-4.0, 3.0))
@@ -58,6 +78,7 @@ def test_mistake_factories_compute_the_wrong_answers():
     assert np.allclose(sigmoid_grad_from_x(-1.5, 2.0).wrong, (1 + 1.5) * -1.5 * 2.0)
     w = np.arange(6.0).reshape(2, 3)
     assert transposed(w).wrong.shape == (3, 2)
+    assert transposed(w, "dW", "dW = x^T dout").hint.endswith("(dW = x^T dout)")
 
 
 def test_transposed_matrix_of_wrong_shape_still_gets_the_hint():
@@ -100,7 +121,7 @@ def test_task_prints_on_success(capsys):
     "error, phrase",
     [
         (NotImplementedError(), "not done yet"),
-        (NameError("name 'q' is not defined"), "Run your code cell of Task t1"),
+        (NameError("name 'q' is not defined"), "Your code cell of Task t1 must define it"),
         (AssertionError("dx: expected 1, got 2."), "dx: expected 1, got 2."),
         (ZeroDivisionError("division by zero"), "your code raised ZeroDivisionError"),
     ],

@@ -14,7 +14,7 @@ NEURON = SOLUTIONS / "02-sigmoid-neuron" / "sigmoid_neuron.ipynb"
 PATTERNS = SOLUTIONS / "03-patterns" / "patterns.ipynb"
 VECTORIZED = SOLUTIONS / "04-vectorized" / "vectorized.ipynb"
 
-MUL_SWAPPED = """
+MUL_GATE = """
 class MultiplyGate(Gate):
     input_names = ("x", "y")
 
@@ -24,21 +24,10 @@ class MultiplyGate(Gate):
 
     def backward(self, dz):
         x, y = self.saved()
-        return (x * dz, y * dz)
+        return {returned}
 """
-
-MUL_NO_UPSTREAM = """
-class MultiplyGate(Gate):
-    input_names = ("x", "y")
-
-    def forward(self, x, y):
-        self.cache = (x, y)
-        return x * y
-
-    def backward(self, dz):
-        x, y = self.saved()
-        return (y, x)
-"""
+MUL_SWAPPED = MUL_GATE.format(returned="(x * dz, y * dz)")
+MUL_NO_UPSTREAM = MUL_GATE.format(returned="(y, x)")
 
 ADD_NO_UPSTREAM = """
 class AddGate(Gate):
@@ -105,6 +94,17 @@ def svm_loss_staged(W, X, y, reg):
     return loss, (X.T @ dscores + reg * W).T
 """
 
+COST_OFF_BY_ONE = """
+weights = 1_000_000
+numerical_forward_passes = 2 * weights + 1
+backprop_forward_pass_equivalents = 3
+"""
+
+RELU_AT_ZERO = """
+def relu_backward(dout, x):
+    return dout * (x >= 0)
+"""
+
 AFFINE_TRANSPOSED = """
 def affine_backward(dout, x, W, b):
     return dout @ W.T, dout.T @ x, dout.sum(axis=0)
@@ -134,6 +134,7 @@ CASES = {
     "sigmoid gradient from x": (NEURON, "sigmoid-gate", SIGMOID_FROM_X, "uses the input"),
     "transposed grad W in ||Wx||^2": (VECTORIZED, "wx-backward", WX_TRANSPOSED, "transposed"),
     "transposed dW in the staged SVM": (NEURON, "svm-staged", SVM_TRANSPOSED, "transposed"),
+    "relu passes the gradient at x = 0": (VECTORIZED, "relu-backward", RELU_AT_ZERO, "x > 0"),
     "transposed dW in affine backward": (
         VECTORIZED,
         "affine-backward",
@@ -167,7 +168,16 @@ def test_untouched_answer_says_not_done():
     stub = "# YOUR CODE HERE\nraise NotImplementedError()"
     err = run_task(VECTORIZED, "jacobian-sizes", answer=stub)
     assert isinstance(err, TaskFailure), repr(err)
-    assert "is not defined" in str(err) and "Run your code cell of Task jacobian-sizes" in str(err)
+    assert "is not defined" in str(
+        err
+    ) and "Your code cell of Task jacobian-sizes must define" in str(err)
     err = run_task(GRAPHS, "graph", answer=stub.replace("raise", "def build_graph():\n    raise"))
     assert isinstance(err, TaskFailure), repr(err)
     assert "not done yet" in str(err), str(err)
+
+
+def test_counts_are_checked_exactly():
+    """Is a count that is off by one rejected, with both numbers shown in full?"""
+    err = run_task(GRAPHS, "cost", answer=COST_OFF_BY_ONE)
+    assert isinstance(err, TaskFailure), repr(err)
+    assert "expected 2000000, got 2000001" in str(err)
