@@ -29,7 +29,6 @@ class Course:
         self.root = Path(root or os.environ.get("BACKPROP_KIT_COURSE") or REPO_ROOT).resolve()
         self.source_dir = self.root / "solutions"
         self.release_dir = self.root / "notebooks"
-        self.state_dir = self.root / ".nbgrader"
 
     def __repr__(self):
         return f"Course({str(self.root)!r})"
@@ -72,9 +71,6 @@ class Course:
                 f"expected one of: {', '.join(known) or '(none)'}"
             )
         return list(assignments)
-
-    def source_notebooks(self, assignment):
-        return sorted((self.source_dir / assignment).glob("*.ipynb"))
 
     def release_notebooks(self, assignment):
         return sorted((self.release_dir / assignment).glob("*.ipynb"))

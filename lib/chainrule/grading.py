@@ -115,7 +115,7 @@ def expect_close(what, got, expected, *, mistakes=(), hint=None, rtol=1e-6, atol
         have = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
         raise AssertionError(
-            f"{what} should be {_kind(want)}, got {type(got).__name__} {got!r}"
+            f"{what} should be {_kind(want)}, got {type(got).__name__} {_brief(got)}"
         ) from None
     found = _match(have, mistakes)
     if have.shape != want.shape:

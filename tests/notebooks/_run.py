@@ -11,18 +11,15 @@ from pathlib import Path
 import matplotlib
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions"
+from autograder.course import REPO_ROOT
 
-__all__ = ["ROOT", "SOLUTIONS", "solution_notebooks", "run_task", "grade_cells"]
+SOLUTIONS = REPO_ROOT / "solutions"
+
+__all__ = ["SOLUTIONS", "solution_notebooks", "run_task"]
 
 
 def solution_notebooks():
     return sorted(SOLUTIONS.glob("*/*.ipynb"))
-
-
-def grade_cells(nb):
-    return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
 
 
 @contextmanager
