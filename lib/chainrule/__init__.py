@@ -3,11 +3,12 @@
 Scalar gates with the lecture's ``forward``/``backward`` API (``chainrule.gates``), a
 computational graph over them (``ComputationalGraph``), vectorized layers in the CS231n
 ``(out, cache)`` convention (``chainrule.layers``), a gradient checker (``chainrule.gradcheck``),
+activation functions with their derivatives (``chainrule.activations``),
 small datasets made in code (``chainrule.data``) and an array-module switch for NumPy/CuPy
 (``chainrule.backend``).
 """
 
-from . import backend, data, gates, gradcheck, layers, nets
+from . import activations, backend, data, gates, gradcheck, layers, nets
 from .errors import ChainruleError, GateError, GradientCheckWarning, GraphError, ShapeError
 from .gates import (
     AddConstantGate,
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # modules
+    "activations",
     "backend",
     "data",
     "gates",

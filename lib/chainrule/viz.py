@@ -1,5 +1,4 @@
-"""Drawings as on the slides: a computational graph with forward values above each edge and
-gradients below it.
+"""Drawings as on the slides: computational graphs, decision boundaries, activations, loss curves.
 
 ``draw_graph(graph)`` lays the graph out left to right (inputs in the first column, each gate one
 column right of its deepest input) and labels every edge with the value that flows forward along
@@ -7,14 +6,27 @@ it (green, above) and the gradient that flows back along it (red, below), in the
 two-decimal format. Where a variable feeds several gates, each edge carries its own branch's
 gradient and the variable is marked with their sum. Run ``graph.forward(...)`` first, and
 ``graph.backward()`` too for the gradients.
+
+``plot_decision_boundary(predict, X, y)`` shades what a classifier predicts over the plane and
+draws its boundary; ``plot_activation(name)`` draws f and f' side by side; ``plot_loss_curve``
+draws training (and validation) loss against steps.
 """
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Circle
 
+from .activations import activation
 from .graph import fmt
 
-__all__ = ["draw_graph", "graph_layout"]
+__all__ = [
+    "draw_graph",
+    "graph_layout",
+    "decision_grid",
+    "plot_decision_boundary",
+    "plot_activation",
+    "plot_loss_curve",
+]
 
 VALUE_COLOR = "#1a7f37"  # green, as the slides print forward values
 GRAD_COLOR = "#c62828"  # red, as the slides print gradients
@@ -140,3 +152,139 @@ def _edge(ax, src, dst, value, grad, t=0.4):
         ax.text(mx, my + 0.1, fmt(value), color=VALUE_COLOR, ha="center", va="bottom", fontsize=9)
     if grad is not None:
         ax.text(mx, my - 0.1, fmt(grad), color=GRAD_COLOR, ha="center", va="top", fontsize=9)
+
+
+CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
+
+
+def decision_grid(extent, resolution=200):
+    """A grid over ``extent = (x1_min, x1_max, x2_min, x2_max)``.
+
+    Returns (xx, yy, points): xx and yy of shape (resolution, resolution) and the grid's points
+    as an array of shape (resolution**2, 2), row by row, ready for a classifier.
+    """
+    x1_min, x1_max, x2_min, x2_max = (float(v) for v in extent)
+    if not (x1_min < x1_max and x2_min < x2_max):
+        raise ValueError(
+            f"decision_grid: extent must be (x1_min, x1_max, x2_min, x2_max) with min < max, "
+            f"got {tuple(extent)}"
+        )
+    xx, yy = np.meshgrid(
+        np.linspace(x1_min, x1_max, resolution), np.linspace(x2_min, x2_max, resolution)
+    )
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def plot_decision_boundary(
+    predict, X=None, y=None, *, ax=None, extent=None, resolution=200, title=None
+):
+    """Shade what ``predict`` says over the plane, draw the boundary, and scatter (X, y).
+
+    Inputs:
+    - predict: maps points of shape (M, 2) to either probabilities of class 1, shape (M,)
+      (the plane is shaded by probability and the 0.5 contour is the boundary), or class scores,
+      shape (M, C) (each region is shaded by its argmax class)
+    - X: optional points of shape (n, 2) with labels y of shape (n,), drawn on top
+    - extent: (x1_min, x1_max, x2_min, x2_max); by default X's range plus a margin, or [-1, 1]^2
+
+    Returns the Axes.
+    """
+    if extent is None:
+        if X is None:
+            extent = (-1.0, 1.0, -1.0, 1.0)
+        else:
+            X = np.asarray(X)
+            lo, hi = X.min(axis=0), X.max(axis=0)
+            pad = 0.15 * np.maximum(hi - lo, 1e-9)
+            extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+    xx, yy, points = decision_grid(extent, resolution)
+    out = np.asarray(predict(points), dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    if out.shape == (len(points),):
+        field = out.reshape(xx.shape)
+        ax.contourf(xx, yy, field, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
+        if field.min() < 0.5 < field.max():
+            ax.contour(xx, yy, field, levels=[0.5], colors="k", linewidths=1.5)
+    elif out.ndim == 2 and out.shape[0] == len(points):
+        classes = out.argmax(axis=1).reshape(xx.shape)
+        k = max(out.shape[1], 2)
+        cmap = plt.matplotlib.colors.ListedColormap(
+            [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(k)]
+        )
+        ax.contourf(xx, yy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.3)
+        ax.contour(xx, yy, classes, levels=np.arange(k) + 0.5, colors="k", linewidths=1.0)
+    else:
+        raise ValueError(
+            f"plot_decision_boundary: predict returned shape {out.shape} for {len(points)} "
+            f"points; expected ({len(points)},) probabilities or ({len(points)}, C) scores"
+        )
+    if X is not None:
+        X = np.asarray(X)
+        labels = np.zeros(len(X), dtype=int) if y is None else np.asarray(y, dtype=int)
+        for c in np.unique(labels):
+            ax.scatter(
+                *X[labels == c].T,
+                s=18,
+                color=CLASS_COLORS[c % len(CLASS_COLORS)],
+                edgecolors="k",
+                linewidths=0.4,
+                label=f"class {c}",
+            )
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_activation(name, ax=None, z_range=(-5.0, 5.0), vanish_below=0.05):
+    """Draw activation ``name`` and its derivative over ``z_range``; return the Axes.
+
+    Where |f'(z)| < ``vanish_below`` the curve is shaded: there the gradient all but vanishes.
+    """
+    act = activation(name)
+    z = np.linspace(*z_range, 401)
+    f, df = act.f(z), act.df(z)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    ax.axhline(0, color="#999999", lw=0.6)
+    ax.axvline(0, color="#999999", lw=0.6)
+    ax.plot(z, f, color=VALUE_COLOR, lw=2, label=f"f(z) = {act.formula}")
+    ax.plot(z, df, color=GRAD_COLOR, lw=2, ls="--", label="f'(z)")
+    lo, hi = ax.get_ylim()
+    ax.fill_between(
+        z,
+        lo,
+        hi,
+        where=np.abs(df) < vanish_below,
+        color="#999999",
+        alpha=0.2,
+        label=f"|f'| < {vanish_below}",
+    )
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("z")
+    ax.set_title(name)
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_loss_curve(train, val=None, ax=None, every=1, ylabel="loss"):
+    """Training loss (and validation loss, if given) against step; return the Axes.
+
+    ``train`` holds one loss per step; ``val`` one loss per ``every`` steps.
+    """
+    train = np.asarray(train, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(np.arange(len(train)), train, label="training", color="#1f77b4")
+    if val is not None:
+        val = np.asarray(val, dtype=float)
+        ax.plot(np.arange(len(val)) * every, val, label="validation", color="#ff7f0e")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
