@@ -28,7 +28,7 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m autograder release --check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

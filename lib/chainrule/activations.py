@@ -67,7 +67,7 @@ def _table():
         Activation("hard_threshold", "1 if z > 0 else 0", step, zero),
         Activation("sigmoid", "1 / (1 + e^-z)", _sigmoid, lambda z: _sigmoid(z) * _sigmoid(-z)),
         Activation("tanh", "tanh(z)", _tanh, lambda z: 1.0 - _tanh(z) ** 2),
-        Activation("relu", "max(0, z)", lambda z: z * (z > 0), step),
+        Activation("relu", "max(0, z)", lambda z: get_array_module(z).maximum(z, 0.0), step),
         Activation(
             "leaky_relu",
             "max(0.1 z, z)",
@@ -108,11 +108,16 @@ def maxout(z, w=(1.0, 0.1), b=(0.0, 0.0)):
 
 
 def maxout_grad(z, w=(1.0, 0.1), b=(0.0, 0.0)):
-    """d maxout / dz: the slope of the piece that wins at each z (the first one at a tie)."""
+    """d maxout / dz: the slope of the piece that wins at each z.
+
+    Where pieces tie (a kink) it is the derivative from the left, as for ReLU: the smallest
+    slope among the tied pieces, the one that wins just left of the kink.
+    """
     xp = get_array_module(z)
     w, b = _pieces(w, b)
-    winner = xp.argmax(xp.stack([wk * z + bk for wk, bk in zip(w, b)]), axis=0)
-    return xp.asarray(w, dtype=float)[winner]
+    values = xp.stack([wk * z + bk for wk, bk in zip(w, b)])
+    slopes = xp.asarray(w, dtype=float).reshape((len(w),) + (1,) * (values.ndim - 1))
+    return xp.where(values == values.max(axis=0), slopes, xp.inf).min(axis=0)
 
 
 def _pieces(w, b):

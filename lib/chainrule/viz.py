@@ -181,9 +181,9 @@ def plot_decision_boundary(
     """Shade what ``predict`` says over the plane, draw the boundary, and scatter (X, y).
 
     Inputs:
-    - predict: maps points of shape (M, 2) to either probabilities of class 1, shape (M,)
-      (the plane is shaded by probability and the 0.5 contour is the boundary), or class scores,
-      shape (M, C) (each region is shaded by its argmax class)
+    - predict: maps points of shape (M, 2) to either probabilities of class 1, shape (M,) or
+      (M, 1) (the plane is shaded by probability and the 0.5 contour is the boundary), or class
+      scores, shape (M, C) with C >= 2 (each region is shaded by its argmax class)
     - X: optional points of shape (n, 2) with labels y of shape (n,), drawn on top
     - extent: (x1_min, x1_max, x2_min, x2_max); by default X's range plus a margin, or [-1, 1]^2
 
@@ -199,6 +199,8 @@ def plot_decision_boundary(
             extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
     xx, yy, points = decision_grid(extent, resolution)
     out = np.asarray(predict(points), dtype=float)
+    if out.shape == (len(points), 1):  # one column: probabilities of class 1
+        out = out[:, 0]
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     if out.shape == (len(points),):
@@ -213,7 +215,7 @@ def plot_decision_boundary(
             [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(k)]
         )
         ax.contourf(xx, yy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.3)
-        ax.contour(xx, yy, classes, levels=np.arange(k) + 0.5, colors="k", linewidths=1.0)
+        ax.contour(xx, yy, classes, levels=np.arange(k - 1) + 0.5, colors="k", linewidths=1.0)
     else:
         raise ValueError(
             f"plot_decision_boundary: predict returned shape {out.shape} for {len(points)} "

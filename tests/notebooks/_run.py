@@ -12,10 +12,11 @@ import matplotlib
 import nbformat
 
 from autograder.course import REPO_ROOT
+from chainrule.grading import TaskFailure
 
 SOLUTIONS = REPO_ROOT / "solutions"
 
-__all__ = ["SOLUTIONS", "solution_notebooks", "run_task"]
+__all__ = ["SOLUTIONS", "solution_notebooks", "run_task", "failure_message"]
 
 
 def solution_notebooks():
@@ -66,3 +67,18 @@ def run_task(path, task_id, answer=None):
         finally:
             plt.close("all")
     raise AssertionError(f"{path} has no test cell for task {task_id!r}")
+
+
+def failure_message(path, task_id, wrong, phrase=None):
+    """Feed ``wrong`` to the test cell of ``task_id``; assert it fails as a task failure.
+
+    With ``phrase``, also assert that the message carries a hint containing it. Returns the
+    message.
+    """
+    err = run_task(path, task_id, answer=wrong)
+    assert isinstance(err, TaskFailure), f"expected the test cell to fail, it raised {err!r}"
+    msg = str(err)
+    assert msg.startswith(f"[{task_id}]"), msg
+    if phrase is not None:
+        assert "Hint" in msg and phrase in msg, msg
+    return msg
