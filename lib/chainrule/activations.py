@@ -102,9 +102,8 @@ def maxout(z, w=(1.0, 0.1), b=(0.0, 0.0)):
 
     Returns an array of z's shape.
     """
-    xp = get_array_module(z)
-    w, b = _pieces(w, b)
-    return xp.max(xp.stack([wk * z + bk for wk, bk in zip(w, b)]), axis=0)
+    _, _, values = _piece_values(z, w, b)
+    return values.max(axis=0)
 
 
 def maxout_grad(z, w=(1.0, 0.1), b=(0.0, 0.0)):
@@ -113,11 +112,16 @@ def maxout_grad(z, w=(1.0, 0.1), b=(0.0, 0.0)):
     Where pieces tie (a kink) it is the derivative from the left, as for ReLU: the smallest
     slope among the tied pieces, the one that wins just left of the kink.
     """
-    xp = get_array_module(z)
-    w, b = _pieces(w, b)
-    values = xp.stack([wk * z + bk for wk, bk in zip(w, b)])
+    xp, w, values = _piece_values(z, w, b)
     slopes = xp.asarray(w, dtype=float).reshape((len(w),) + (1,) * (values.ndim - 1))
     return xp.where(values == values.max(axis=0), slopes, xp.inf).min(axis=0)
+
+
+def _piece_values(z, w, b):
+    """(xp, slopes, values): each piece's w[k] * z + b[k], stacked along a new first axis."""
+    xp = get_array_module(z)
+    w, b = _pieces(w, b)
+    return xp, w, xp.stack([wk * z + bk for wk, bk in zip(w, b)])
 
 
 def _pieces(w, b):
