@@ -117,7 +117,7 @@ def expect_close(what, got, expected, *, mistakes=(), hint=None, rtol=1e-6, atol
         raise AssertionError(
             f"{what} should be {_kind(want)}, got {type(got).__name__} {_brief(got)}"
         ) from None
-    found = _match(have, mistakes)
+    found = _match(have, mistakes, rtol, atol)
     if have.shape != want.shape:
         msg = f"{what} has shape {have.shape}, expected shape {want.shape}."
         raise AssertionError(_with_hint(msg, found or hint))
@@ -164,10 +164,11 @@ def _brief(v):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _match(have, mistakes):
+def _match(have, mistakes, rtol=1e-6, atol=1e-8):
+    """The hint of the first mistake ``have`` equals, within the check's own tolerances."""
     for m in mistakes:
         wrong = np.asarray(m.wrong, dtype=float)
-        if wrong.shape == have.shape and np.allclose(have, wrong, rtol=1e-6, atol=1e-8):
+        if wrong.shape == have.shape and np.allclose(have, wrong, rtol=rtol, atol=atol):
             return m.hint
     return None
 

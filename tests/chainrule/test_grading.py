@@ -50,6 +50,19 @@ def test_matching_mistake_adds_its_hint_and_others_do_not():
         expect_close("f", 11.0, -12.0, mistakes=[m], hint="generic")
 
 
+def test_tiny_mistakes_are_matched_with_the_checks_own_tolerance():
+    """Is 0.25**16 left unnamed when the only listed mistake is 0.25**14 and atol is 0?
+
+    Both lie within the default atol of 1e-8 of each other; a relative check must tell them apart.
+    """
+    m = Mistake(0.25**14, "14 factors")
+    with pytest.raises(AssertionError) as info:
+        expect_close("bound", 0.25**16, 0.25**15, mistakes=[m], rtol=1e-9, atol=0)
+    assert "14 factors" not in str(info.value)
+    with pytest.raises(AssertionError, match="Hint: 14 factors"):
+        expect_close("bound", 0.25**14, 0.25**15, mistakes=[m], rtol=1e-9, atol=0)
+
+
 def test_integers_print_exactly():
     """Are counts shown to the unit (1000001, not 1e+06) and -0.0 as 0?"""
     with pytest.raises(AssertionError, match=r"expected 2000000, got 1000001\."):

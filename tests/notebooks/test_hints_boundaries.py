@@ -184,8 +184,26 @@ CASES = {
     ),
 }
 
+SIGMOID_GRAD_OVERFLOWS = """
+def sigmoid_grad(z):
+    return np.exp(-z) / (1 + np.exp(-z)) ** 2
+
+
+def tanh_grad(z):
+    return 1 - np.tanh(z) ** 2
+
+
+def softplus_grad(z):
+    return sigmoid(z)
+"""
+
 # Mistakes caught by checks other than a value comparison: no "expected ..., got ..." line.
 CHECKS = {
+    "sigmoid' overflows at z = -1000 (visible test)": (
+        "saturating-grads",
+        SIGMOID_GRAD_OVERFLOWS,
+        "never overflow",
+    ),
     "softplus' overflows at z = 1000 (hidden test)": (
         "saturating-grads",
         SOFTPLUS_OVERFLOWS,

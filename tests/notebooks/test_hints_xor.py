@@ -100,7 +100,13 @@ def collapse(Ws, bs):
     return W3 @ W2 @ W1, W3 @ W2 @ b1 + W3 @ b2 + b3
 """
 
+COUNT_AS_FLOAT = """
+def count_errors(w, b, X, y):
+    return float(np.sum(((X @ w + b) > 0) != y))
+"""
+
 CASES = {
+    "error count returned as a float": ("linear-errors", COUNT_AS_FLOAT, "int("),
     "threshold at z >= 0": (
         "linear-errors",
         ERRORS_AT_OR_ABOVE_ZERO,
