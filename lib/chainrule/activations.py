@@ -14,6 +14,7 @@ left, as the backward passes in ``chainrule.layers`` do: ReLU'(0) = 0.
 from dataclasses import dataclass
 
 from .backend import get_array_module
+from .layers import sigmoid_forward
 
 __all__ = ["Activation", "ACTIVATIONS", "activation", "maxout", "maxout_grad"]
 
@@ -29,8 +30,7 @@ class Activation:
 
 
 def _sigmoid(z):
-    xp = get_array_module(z)
-    return 0.5 * (xp.tanh(0.5 * z) + 1.0)  # = 1 / (1 + e^-z), without overflow for large |z|
+    return sigmoid_forward(z)[0]  # 1 / (1 + e^-z), without overflow for large |z|
 
 
 def _tanh(z):
@@ -119,16 +119,11 @@ def maxout_grad(z, w=(1.0, 0.1), b=(0.0, 0.0)):
 
 def _piece_values(z, w, b):
     """(xp, slopes, values): each piece's w[k] * z + b[k], stacked along a new first axis."""
-    xp = get_array_module(z)
-    w, b = _pieces(w, b)
-    return xp, w, xp.stack([wk * z + bk for wk, bk in zip(w, b)])
-
-
-def _pieces(w, b):
     w, b = tuple(float(v) for v in w), tuple(float(v) for v in b)
     if len(w) < 2 or len(w) != len(b):
         raise ValueError(
             f"maxout: w and b must list the same number (>= 2) of pieces, "
             f"got {len(w)} slopes and {len(b)} intercepts"
         )
-    return w, b
+    xp = get_array_module(z)
+    return xp, w, xp.stack([wk * z + bk for wk, bk in zip(w, b)])
