@@ -22,6 +22,7 @@ from .graph import fmt
 __all__ = [
     "draw_graph",
     "graph_layout",
+    "graph_figsize",
     "decision_grid",
     "plot_decision_boundary",
     "plot_activation",
@@ -30,6 +31,7 @@ __all__ = [
 
 VALUE_COLOR = "#1a7f37"  # green, as the slides print forward values
 GRAD_COLOR = "#c62828"  # red, as the slides print gradients
+HIGHLIGHT_COLOR = "#ffd54f"  # the gate the backward-pass stepper is at
 
 
 def graph_layout(graph):
@@ -58,44 +60,76 @@ def graph_layout(graph):
     return {name: (column[name], row[name]) for name in column}
 
 
-def draw_graph(graph, ax=None, title=None):
+def graph_figsize(graph, max_width=None):
+    """The (width, height) in inches that draws ``graph`` at the slides' scale.
+
+    With ``max_width`` a wider drawing is scaled down to that width, keeping its proportions.
+    """
+    layout = graph_layout(graph).values()
+    cols = max((c for c, _ in layout), default=0)
+    rows = max((r for _, r in layout), default=0)
+    width = 0.75 * (cols * _DX + _DX + 2.2)
+    height = 0.75 * (rows * _DY + 1.4) + 0.4
+    if max_width is not None and width > max_width:
+        width, height = max_width, height * max_width / width
+    return width, height
+
+
+def draw_graph(
+    graph, ax=None, title=None, *, forward_steps=None, backward_steps=None, highlight=None
+):
     """Draw ``graph`` with values above and gradients below each edge; return the Axes.
 
     Nodes that have not been computed show no numbers. The output gets a short edge of its own
     carrying the output value and its gradient (1.00 after ``backward()``).
+
+    Part of a pass can be shown, as the backward-pass stepper does: ``forward_steps=k`` shows
+    the values of the inputs and of the first k gates in topological order; ``backward_steps=j``
+    the gradients sent by the first j gates of ``graph.backward_steps()`` (a fan-out variable's
+    sum appears once all its branches are in). ``highlight`` names a node whose gate is filled.
     """
     pos = {k: (c * _DX, -r * _DY) for k, (c, r) in graph_layout(graph).items()}
     xs = [x for x, _ in pos.values()] or [0.0]
     ys = [y for _, y in pos.values()] or [0.0]
-    x_lo, x_hi = min(xs) - 0.9, max(xs) + _DX + 0.9
+    x_lo, x_hi = min(xs) - 1.3, max(xs) + _DX + 0.9  # room left of the inputs for a sum
     y_lo, y_hi = min(ys) - 0.7, max(ys) + 0.7
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.75 * (x_hi - x_lo), 0.75 * (y_hi - y_lo) + 0.4))
+        _, ax = plt.subplots(figsize=graph_figsize(graph))
+    nodes = graph.nodes
+    gates = [n.name for n in nodes if not n.is_input]
+    known = {n.name for n in nodes if n.is_input}
+    known.update(gates if forward_steps is None else gates[:forward_steps])
     uses = {}
-    for node in graph.nodes:
+    for node in nodes:
         for src in node.inputs:
             uses[src.name] = uses.get(src.name, 0) + 1
     drawn = {}  # edges drawn so far from each node
     branch = {}  # (gate node, input slot) -> the gradient sent back along that edge
-    if graph.output is not None and graph.output.grad is not None:
-        for step in graph.backward_steps():
-            for i, down in enumerate(step.downstream):
+    sent = {}  # node -> how many of its edges carry a gradient so far
+    out = graph.output
+    backward_started = out is not None and out.grad is not None and backward_steps != 0
+    if backward_started:
+        for step in graph.backward_steps()[:backward_steps]:
+            for i, (src, down) in enumerate(zip(step.node.inputs, step.downstream)):
                 branch[(step.node.name, i)] = down
-    for node in graph.nodes:
+                sent[src.name] = sent.get(src.name, 0) + 1
+    for node in nodes:
         x, y = pos[node.name]
         if node.is_input:
             ax.text(x, y, node.name, ha="right", va="center", fontsize=11, fontweight="bold")
             continue
-        ax.add_patch(Circle((x, y), _R, facecolor="#f2f2f2", edgecolor="#333333", zorder=2))
+        face = HIGHLIGHT_COLOR if node.name == highlight else "#f2f2f2"
+        ax.add_patch(Circle((x, y), _R, facecolor=face, edgecolor="#333333", zorder=2))
         label = _SHORT.get(node.gate.label, node.gate.label)
         ax.text(x, y, label, ha="center", va="center", fontsize=10 if len(label) <= 3 else 7)
         for i, src in enumerate(node.inputs):
             k = drawn[src.name] = drawn.get(src.name, -1) + 1  # stagger labels at fan-out
             t = _T[k % len(_T)]
-            _edge(ax, _exit(pos, src), (x - _R, y), src.value, branch.get((node.name, i)), t)
+            value = src.value if src.name in known else None
+            _edge(ax, _exit(pos, src), (x - _R, y), value, branch.get((node.name, i)), t)
     for name, n in uses.items():  # fan-out: the variable's gradient is the sum of its edges'
         node = graph[name]
-        if n > 1 and node.grad is not None:
+        if n > 1 and backward_started and (backward_steps is None or sent.get(name, 0) == n):
             x, y = pos[name]
             dx = -0.15 if node.is_input else 0.0
             ax.text(
@@ -107,10 +141,10 @@ def draw_graph(graph, ax=None, title=None):
                 va="top",
                 fontsize=8,
             )
-    out = graph.output
     if out is not None:
         x0, y = _exit(pos, out)
-        _edge(ax, (x0, y), (x0 + _DX - 0.6, y), out.value, out.grad)
+        value = out.value if out.name in known else None
+        _edge(ax, (x0, y), (x0 + _DX - 0.6, y), value, out.grad if backward_started else None)
         ax.text(x0 + _DX - 0.5, y, out.name, ha="left", va="center", fontsize=11)
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)

@@ -17,6 +17,13 @@ MODULES = [
     "layers",
     "lectures",
     "nets",
+    "activations",
+    "viz",
+    "widgets",
+    "widgets.boundary",
+    "widgets.stepper",
+    "widgets.activation_explorer",
+    "widgets.playground",
 ]
 
 

@@ -1,0 +1,281 @@
+"""Training playground: a small net learns a 2-D dataset live, trained by chainrule's layers.
+
+Pick a dataset (XOR, circles, spirals, blobs, moons) and its noise, the hidden layers and units,
+the activation, the learning rate and the L2 strength; press play. Each frame takes a few steps of
+full-batch gradient descent on ``chainrule.nets.MLP`` (affine, activation, ..., softmax loss)
+and redraws the decision boundary and the loss curve. Changing the data or the architecture
+starts over; the learning rate and L2 apply from the next step, as in TensorFlow Playground.
+
+Inputs are standardised (zero mean, unit variance per coordinate), and the plots use those
+coordinates.
+"""
+
+import ipywidgets as w
+import numpy as np
+
+from .. import data
+from ..nets import MLP
+from ..viz import CLASS_COLORS, decision_grid
+from ._app import App, guarded
+
+__all__ = ["TrainingPlayground", "DATASETS", "LEARNING_RATES", "L2_STRENGTHS"]
+
+
+def _blobs(n, noise, seed):
+    return data.blobs(n=n, std=1.0 + 4.0 * noise, seed=seed)  # noise widens the blobs
+
+
+DATASETS = {
+    "xor": lambda n, noise, seed: data.xor(n=n, noise=noise, seed=seed),
+    "circles": lambda n, noise, seed: data.circles(n=n, noise=noise, seed=seed),
+    "spirals": lambda n, noise, seed: data.spirals(n=n, noise=noise, seed=seed),
+    "blobs": _blobs,
+    "moons": lambda n, noise, seed: data.moons(n=n, noise=noise, seed=seed),
+}
+LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+L2_STRENGTHS = (0.0, 0.0001, 0.001, 0.01, 0.1, 1.0)
+EXTENT = (-2.6, 2.6, -2.6, 2.6)
+GROWTH_WARNING = 10  # a loss this many times its starting value gets a warning
+
+
+class TrainingPlayground(App):
+    """Train ``MLP([2, units, ..., units, classes])`` on a 2-D dataset and watch it, live.
+
+        app = TrainingPlayground("spirals", hidden_layers=2, units=16)
+        app                        # press play, or drive it from Python:
+        app.step()                 # one frame: ``steps_per_frame`` steps, then a redraw
+
+    ``app.losses`` holds the loss before every step, ``app.accuracy`` the latest training
+    accuracy, ``app.field`` what is drawn (probabilities of shape (res, res, classes)).
+    A diverging run stops with a message; ``reset`` starts over.
+    """
+
+    description = "training playground"
+
+    def __init__(
+        self,
+        dataset="xor",
+        *,
+        noise=0.1,
+        hidden_layers=2,
+        units=16,
+        activation="relu",
+        learning_rate=0.3,
+        reg=0.0,
+        steps_per_frame=10,
+        n=200,
+        resolution=60,
+        seed=0,
+    ):
+        super().__init__(figsize=(8.4, 3.8))
+        if dataset not in DATASETS:
+            raise ValueError(
+                f"TrainingPlayground: dataset must be one of {list(DATASETS)}, got {dataset!r}"
+            )
+        self.n, self.resolution, self.seed = n, resolution, seed
+        style = {"description_width": "110px"}
+        wide = w.Layout(width="330px")
+        self.dataset = w.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
+        self.noise = w.FloatSlider(
+            value=noise, min=0.0, max=0.5, step=0.05, description="noise", style=style, layout=wide
+        )
+        self.hidden_layers = w.IntSlider(
+            value=hidden_layers, min=1, max=4, description="hidden layers", style=style, layout=wide
+        )
+        self.units = w.IntSlider(
+            value=units, min=1, max=64, description="units per layer", style=style, layout=wide
+        )
+        self.activation = w.Dropdown(
+            options=["relu", "tanh", "sigmoid"], value=activation, description="activation"
+        )
+        self.learning_rate = w.SelectionSlider(
+            options=list(LEARNING_RATES),
+            value=_nearest(LEARNING_RATES, learning_rate),
+            description="learning rate",
+            style=style,
+            layout=wide,
+        )
+        self.reg = w.SelectionSlider(
+            options=list(L2_STRENGTHS),
+            value=_nearest(L2_STRENGTHS, reg),
+            description="L2",
+            style=style,
+            layout=wide,
+        )
+        self.steps_per_frame = w.IntSlider(
+            value=steps_per_frame,
+            min=1,
+            max=50,
+            description="steps per frame",
+            style=style,
+            layout=wide,
+        )
+        for key, control in self._controls().items():
+            control.add_class(f"chainrule-control-{key.replace('_', '-')}")
+        for control in (self.dataset, self.noise, self.hidden_layers, self.units, self.activation):
+            control.observe(lambda _change: self.reset(), names="value")
+        self.reg.observe(self._reg_changed, names="value")
+        self.play = w.Play(value=0, min=0, max=10**9, interval=50, show_repeat=False)
+        self.play.add_class("chainrule-play")
+        self.play.observe(self._tick, names="value")
+        self.step_button = w.Button(description="step", icon="step-forward")
+        self.step_button.on_click(lambda _b: self.step())
+        self.reset_button = w.Button(description="reset", icon="refresh")
+        self.reset_button.on_click(lambda _b: self.reset())
+        self.ui = w.VBox(
+            [
+                w.HBox(
+                    [
+                        w.VBox([self.dataset, self.noise, self.activation, self.hidden_layers]),
+                        w.VBox([self.units, self.learning_rate, self.reg, self.steps_per_frame]),
+                    ]
+                ),
+                w.HBox([self.play, self.step_button, self.reset_button]),
+                self.image,
+                self.status,
+            ]
+        )
+        self.reset()
+
+    def _controls(self):
+        names = ("dataset", "noise", "hidden_layers", "units", "activation", "learning_rate")
+        return {k: getattr(self, k) for k in (*names, "reg", "steps_per_frame")}
+
+    # -- training ----------------------------------------------------------------------------
+
+    @guarded
+    def reset(self):
+        """New data and a fresh net from the current settings; clears any message."""
+        X, y = DATASETS[self.dataset.value](self.n, float(self.noise.value), self.seed)
+        self.X = (X - X.mean(axis=0)) / X.std(axis=0)
+        self.y = y
+        self.classes = int(y.max()) + 1
+        sizes = [2] + [int(self.units.value)] * int(self.hidden_layers.value) + [self.classes]
+        self.net = MLP(
+            sizes, activation=self.activation.value, reg=float(self.reg.value), seed=self.seed
+        )
+        self.losses = []
+        self.accuracy = float((self.net.predict(self.X) == y).mean())
+        self.error = None
+        self._build_figure()
+        self.draw()
+        self.show_info(f"{self.dataset.value}: {len(y)} points, net {sizes}. Press play.")
+
+    def _reg_changed(self, change):
+        self.net.reg = float(change["new"])
+
+    def _tick(self, change):
+        if change["new"] > change["old"]:  # the play widget's stop button rewinds to 0
+            self.step()
+
+    @guarded
+    def step(self):
+        """One frame: ``steps_per_frame`` steps of gradient descent, then a redraw."""
+        if self.error is not None:
+            self.play.playing = False
+            return
+        lr = float(self.learning_rate.value)
+        with np.errstate(all="ignore"):  # a diverging run is caught below, by value
+            for _ in range(int(self.steps_per_frame.value)):
+                loss = float(self.net.step(self.X, self.y, lr))
+                self.losses.append(loss)
+                if not np.isfinite(loss) or not self._params_finite():
+                    return self._diverged(loss, lr)
+            self.accuracy = float((self.net.predict(self.X) == self.y).mean())
+        self.draw()
+        progress = (
+            f"step {len(self.losses)} · loss {self.losses[-1]:.4f} · "
+            f"training accuracy {self.accuracy:.0%}"
+        )
+        if self.losses[-1] > GROWTH_WARNING * self.losses[0]:
+            self.show_warning(
+                f"{progress}. The loss is over {GROWTH_WARNING}x where it started: the learning "
+                f"rate {lr:g} is probably too large."
+            )
+        else:
+            self.show_info(progress)
+
+    def _params_finite(self):
+        return all(np.isfinite(p).all() for p in self.net.params.values())
+
+    def _diverged(self, loss, lr):
+        self.play.playing = False
+        bad = [k for k, p in self.net.params.items() if not np.isfinite(p).all()]
+        what = f"the loss became {loss}" if not np.isfinite(loss) else f"{bad[0]} holds nan/inf"
+        self.show_error(
+            f"training diverged at step {len(self.losses)}: {what} (learning rate {lr:g}). "
+            "Lower the learning rate and press reset."
+        )
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _build_figure(self):
+        fig = self.figure
+        fig.clear()
+        self.ax_boundary, self.ax_loss = fig.subplots(1, 2, width_ratios=(1, 1.25))
+        ax = self.ax_boundary
+        self._im = ax.imshow(
+            np.ones((self.resolution, self.resolution, 3)),
+            origin="lower",
+            extent=EXTENT,
+            interpolation="bilinear",
+        )
+        for c in range(self.classes):
+            ax.scatter(
+                *self.X[self.y == c].T,
+                s=10,
+                color=CLASS_COLORS[c % len(CLASS_COLORS)],
+                edgecolors="k",
+                linewidths=0.3,
+            )
+        ax.set_xlim(EXTENT[:2])
+        ax.set_ylim(EXTENT[2:])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        (self._loss_line,) = self.ax_loss.plot([], [], color="#1f77b4")
+        # What changes every frame is drawn over a saved background (blitting): the rest of
+        # the figure is redrawn only when the loss plot's limits move.
+        self.animated = []
+        self.animate(self._im, *ax.collections, self._loss_line, ax.title)
+        self._limits = None
+        self.invalidate()
+        self.ax_loss.set_xlabel("step")
+        self.ax_loss.set_ylabel("training loss")
+        self.ax_loss.grid(alpha=0.3)
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.14, top=0.9, wspace=0.2)
+
+    def draw(self):
+        """Redraw the boundary and the loss curve from the current net, and render."""
+        _, _, points = decision_grid(EXTENT, self.resolution)
+        scores = self.net.scores(points)
+        scores = scores - scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores)
+        probs /= probs.sum(axis=1, keepdims=True)
+        self.field = probs.reshape(self.resolution, self.resolution, self.classes)
+        colors = np.array([_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(self.classes)])
+        self._im.set_data(0.45 + 0.55 * (self.field @ colors))  # class colours, lightened
+        self._loss_line.set_data(np.arange(len(self.losses)), self.losses)
+        finite = [v for v in self.losses if np.isfinite(v)]
+        # x doubles as training goes on and y is fixed by the largest loss, so the axes (and
+        # the saved background) change rarely
+        x_max = 16
+        while x_max < len(self.losses):
+            x_max *= 2
+        limits = (x_max, 1.05 * max(finite) if finite else 1.0)
+        if limits != self._limits:
+            self.ax_loss.set_xlim(0, limits[0])
+            self.ax_loss.set_ylim(0, limits[1])
+            self._limits = limits
+            self.invalidate()
+        self.ax_boundary.set_title(
+            f"step {len(self.losses)}: training accuracy {self.accuracy:.0%}", fontsize=10
+        )
+        self.render()
+
+
+def _rgb(hex_color):
+    return [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+
+
+def _nearest(options, value):
+    return min(options, key=lambda o: abs(np.log10(o + 1e-12) - np.log10(value + 1e-12)))
