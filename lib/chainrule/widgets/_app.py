@@ -51,7 +51,11 @@ class App:
     def __init__(self, figsize, dpi=80):
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
-        self.image = w.Image(format="png")
+        # at its own size (a VBox would stretch it to the full width, blurred), never wider
+        # than the output area
+        self.image = w.Image(
+            format="png", layout=w.Layout(align_self="flex-start", max_width="100%")
+        )
         self.image.add_class("chainrule-figure")
         self.status = w.HTML("")
         self.status.add_class("chainrule-status")

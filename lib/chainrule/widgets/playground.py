@@ -6,9 +6,15 @@ full-batch gradient descent on ``chainrule.nets.MLP`` (affine, activation, ..., 
 and redraws the decision boundary and the loss curve. Changing the data or the architecture
 starts over; the learning rate and L2 apply from the next step, as in TensorFlow Playground.
 
+Play runs the frames in the kernel, as a task on its asyncio event loop that hands control back
+between frames (so pause, the sliders and reset answer at once), at most ``fps`` frames a second.
+
 Inputs are standardised (zero mean, unit variance per coordinate), and the plots use those
 coordinates.
 """
+
+import asyncio
+import time
 
 import ipywidgets as w
 import numpy as np
@@ -44,6 +50,7 @@ class TrainingPlayground(App):
         app = TrainingPlayground("spirals", hidden_layers=2, units=16)
         app                        # press play, or drive it from Python:
         app.step()                 # one frame: ``steps_per_frame`` steps, then a redraw
+        await app.run(frames=100)  # what play does: frame after frame, until paused
 
     ``app.losses`` holds the loss before every step, ``app.accuracy`` the latest training
     accuracy, ``app.field`` what is drawn (probabilities of shape (res, res, classes)).
@@ -66,13 +73,15 @@ class TrainingPlayground(App):
         n=200,
         resolution=60,
         seed=0,
+        fps=30,
     ):
         super().__init__(figsize=(8.4, 3.8))
         if dataset not in DATASETS:
             raise ValueError(
                 f"TrainingPlayground: dataset must be one of {list(DATASETS)}, got {dataset!r}"
             )
-        self.n, self.resolution, self.seed = n, resolution, seed
+        self.n, self.resolution, self.seed, self.fps = n, resolution, seed, fps
+        self._task = None
         style = {"description_width": "110px"}
         wide = w.Layout(width="330px")
         self.dataset = w.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
@@ -115,9 +124,9 @@ class TrainingPlayground(App):
         for control in (self.dataset, self.noise, self.hidden_layers, self.units, self.activation):
             control.observe(lambda _change: self.reset(), names="value")
         self.reg.observe(self._reg_changed, names="value")
-        self.play = w.Play(value=0, min=0, max=10**9, interval=50, show_repeat=False)
+        self.play = w.ToggleButton(value=False, description="play", icon="play")
         self.play.add_class("chainrule-play")
-        self.play.observe(self._tick, names="value")
+        self.play.observe(self._play_toggled, names="value")
         self.step_button = w.Button(description="step", icon="step-forward")
         self.step_button.on_click(lambda _b: self.step())
         self.reset_button = w.Button(description="reset", icon="refresh")
@@ -164,15 +173,41 @@ class TrainingPlayground(App):
     def _reg_changed(self, change):
         self.net.reg = float(change["new"])
 
-    def _tick(self, change):
-        if change["new"] > change["old"]:  # the play widget's stop button rewinds to 0
+    def _play_toggled(self, change):
+        playing = change["new"]
+        self.play.description, self.play.icon = ("pause", "pause") if playing else ("play", "play")
+        if not playing or (self._task is not None and not self._task.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # plain Python, no event loop: drive it with step() or run()
+            return
+        self._task = loop.create_task(self.run())
+
+    async def run(self, frames=None):
+        """Frame after frame while play is on (or ``frames`` of them), at most ``fps`` a second.
+
+        Between frames it sleeps on the event loop, so the kernel handles button presses and
+        slider moves as they come; pause (or a diverging run) ends it.
+        """
+        self._task = asyncio.current_task()  # so the play button does not start a second one
+        if frames is not None:
+            self.play.value = True
+        done = 0
+        while self.play.value and (frames is None or done < frames):
+            start = time.perf_counter()
             self.step()
+            done += 1
+            await asyncio.sleep(max(0.0, 1.0 / self.fps - (time.perf_counter() - start)))
+        if frames is not None:
+            self.play.value = False
+        return done
 
     @guarded
     def step(self):
         """One frame: ``steps_per_frame`` steps of gradient descent, then a redraw."""
         if self.error is not None:
-            self.play.playing = False
+            self.play.value = False
             return
         lr = float(self.learning_rate.value)
         with np.errstate(all="ignore"):  # a diverging run is caught below, by value
@@ -199,7 +234,7 @@ class TrainingPlayground(App):
         return all(np.isfinite(p).all() for p in self.net.params.values())
 
     def _diverged(self, loss, lr):
-        self.play.playing = False
+        self.play.value = False
         bad = [k for k, p in self.net.params.items() if not np.isfinite(p).all()]
         what = f"the loss became {loss}" if not np.isfinite(loss) else f"{bad[0]} holds nan/inf"
         self.show_error(

@@ -1,5 +1,7 @@
 """Does the training playground train chainrule's MLP live, and survive a diverging run?"""
 
+import asyncio
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,11 @@ from chainrule.widgets.playground import DATASETS
 from ._png import changed
 
 
-def test_pressing_play_trains_xor_and_the_loss_falls():
+def test_thirty_frames_train_xor_and_the_loss_falls():
     app = TrainingPlayground("xor")
     before = app.image.value
     for _ in range(30):
-        app.play.value += 1  # what the play button does, once per interval
+        app.step_button.click()
     assert len(app.losses) == 30 * app.steps_per_frame.value
     assert app.losses[-1] < app.losses[0] / 10
     assert app.accuracy >= 0.95
@@ -49,12 +51,47 @@ def test_what_is_drawn_is_the_nets_prediction_and_the_loss_history():
     assert list(app._loss_line.get_ydata()) == app.losses
 
 
-def test_play_rewinding_to_zero_does_not_train():
+def test_play_trains_on_the_event_loop_until_pause():
+    app = TrainingPlayground(fps=1000)
+    seen = {}
+
+    async def lecture():
+        app.play.value = True  # the play button: starts frames on the running loop
+        assert app.play.description == "pause"
+        while len(app.losses) < 50:
+            await asyncio.sleep(0.01)  # the kernel is free between frames
+        app.play.value = False  # pause
+        seen["at pause"] = len(app.losses)
+        await asyncio.sleep(0.2)
+        seen["later"] = len(app.losses)
+        return await app._task
+
+    frames = asyncio.run(lecture())
+    assert seen["later"] == seen["at pause"] >= 50
+    assert frames * app.steps_per_frame.value == len(app.losses)
+    assert app.play.description == "play"
+
+
+def test_run_gives_a_number_of_frames_and_pressing_play_twice_runs_one_loop():
+    app = TrainingPlayground(fps=1000)
+
+    async def twice():
+        task = asyncio.ensure_future(app.run(frames=6))
+        await asyncio.sleep(0)
+        app.play.value = False
+        app.play.value = True  # pressed again while the loop is still going
+        return await task
+
+    assert asyncio.run(twice()) == 6
+    assert len(app.losses) == 6 * app.steps_per_frame.value
+    assert app.play.value is False
+
+
+def test_play_outside_an_event_loop_does_nothing_until_driven():
     app = TrainingPlayground()
-    app.play.value = 3
-    n = len(app.losses)
-    app.play.value = 0  # the play widget's stop button
-    assert len(app.losses) == n
+    app.play.value = True  # plain Python: no loop to run on
+    assert app.losses == []
+    app.play.value = False
 
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
@@ -86,11 +123,10 @@ def test_learning_rate_and_l2_apply_without_a_restart():
 
 def test_a_diverging_learning_rate_stops_with_a_message_and_reset_recovers():
     app = TrainingPlayground("xor", hidden_layers=4, units=64, learning_rate=30.0)
-    app.play.playing = True
-    for _ in range(10):
-        app.play.value += 1
+    frames = asyncio.run(app.run(frames=10))
+    assert frames < 10  # stopped early
     assert "training diverged at step" in app.error and "learning rate 30" in app.error
-    assert app.play.playing is False
+    assert app.play.value is False
     n = len(app.losses)
     app.step()  # stays stopped until reset
     assert len(app.losses) == n
