@@ -76,7 +76,14 @@ def graph_figsize(graph, max_width=None):
 
 
 def draw_graph(
-    graph, ax=None, title=None, *, forward_steps=None, backward_steps=None, highlight=None
+    graph,
+    ax=None,
+    title=None,
+    *,
+    forward_steps=None,
+    backward_steps=None,
+    highlight=None,
+    show_names=False,
 ):
     """Draw ``graph`` with values above and gradients below each edge; return the Axes.
 
@@ -86,7 +93,8 @@ def draw_graph(
     Part of a pass can be shown, as the backward-pass stepper does: ``forward_steps=k`` shows
     the values of the inputs and of the first k gates in topological order; ``backward_steps=j``
     the gradients sent by the first j gates of ``graph.backward_steps()`` (a fan-out variable's
-    sum appears once all its branches are in). ``highlight`` names a node whose gate is filled.
+    sum appears once all its branches are in). ``highlight`` names a node whose gate is filled;
+    ``show_names`` writes each gate's node name above it.
     """
     pos = {k: (c * _DX, -r * _DY) for k, (c, r) in graph_layout(graph).items()}
     xs = [x for x, _ in pos.values()] or [0.0]
@@ -121,12 +129,25 @@ def draw_graph(
         face = HIGHLIGHT_COLOR if node.name == highlight else "#f2f2f2"
         ax.add_patch(Circle((x, y), _R, facecolor=face, edgecolor="#333333", zorder=2))
         label = _SHORT.get(node.gate.label, node.gate.label)
-        ax.text(x, y, label, ha="center", va="center", fontsize=10 if len(label) <= 3 else 7)
+        size = 10 if len(label) <= 2 else 8 if len(label) <= 3 else 6.5
+        ax.text(x, y, label, ha="center", va="center", fontsize=size)
+        if show_names:
+            ax.text(
+                x, y + _R + 0.06, node.name, ha="center", va="bottom", fontsize=7, color="#666666"
+            )
+        twice = {src.name for src in node.inputs if node.inputs.count(src) > 1}
         for i, src in enumerate(node.inputs):
             k = drawn[src.name] = drawn.get(src.name, -1) + 1  # stagger labels at fan-out
             t = _T[k % len(_T)]
             value = src.value if src.name in known else None
-            _edge(ax, _exit(pos, src), (x - _R, y), value, branch.get((node.name, i)), t)
+            start, end = _exit(pos, src), (x - _R, y)
+            if src.name in twice:  # x * x: one arc above, one below
+                rad = -0.35 if i == 0 else 0.35
+            elif _blocked(pos, src.name, node.name, start, end):
+                rad = 0.3  # bow around a node the straight line would cross
+            else:
+                rad = 0.0
+            _edge(ax, start, end, value, branch.get((node.name, i)), t, rad)
     for name, n in uses.items():  # fan-out: the variable's gradient is the sum of its edges'
         node = graph[name]
         if n > 1 and backward_started and (backward_steps is None or sent.get(name, 0) == n):
@@ -168,24 +189,77 @@ def _exit(pos, node):
     return (x + (0.1 if node.is_input else _R), y)
 
 
-def _edge(ax, src, dst, value, grad, t=0.4):
-    """An arrow from ``src`` to ``dst`` with the value above it and the gradient below.
+def _blocked(pos, src, dst, start, end):
+    """Whether the straight edge from ``start`` to ``end`` passes through another node."""
+    (x0, y0), (x1, y1) = start, end
+    length2 = (x1 - x0) ** 2 + (y1 - y0) ** 2
+    for name, (x, y) in pos.items():
+        if name in (src, dst) or length2 == 0:
+            continue
+        u = max(0.0, min(1.0, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / length2))
+        if (x - x0 - u * (x1 - x0)) ** 2 + (y - y0 - u * (y1 - y0)) ** 2 < (_R + 0.1) ** 2:
+            return True
+    return False
+
+
+def _edge(ax, src, dst, value, grad, t=0.4, rad=0.0):
+    """An arrow from ``src`` to ``dst`` with the value on one side and the gradient on the other.
 
     The labels sit at fraction ``t`` of the way, nearer the source where converging edges are
-    still apart.
+    still apart, off the line on either side (the value above a left-to-right edge, the
+    gradient below) on a white ground, so a line never runs through a digit or a minus sign.
+    ``rad`` bends the edge into an arc (matplotlib's arc3), for edges that would overlap.
     """
     ax.annotate(
         "",
         xy=dst,
         xytext=src,
         annotation_clip=False,
-        arrowprops={"arrowstyle": "->", "color": "#555555", "lw": 1.2, "shrinkA": 0, "shrinkB": 0},
+        arrowprops={
+            "arrowstyle": "->",
+            "color": "#555555",
+            "lw": 1.2,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "connectionstyle": f"arc3,rad={rad}",
+        },
     )
-    mx, my = src[0] + t * (dst[0] - src[0]), src[1] + t * (dst[1] - src[1])
+    (x0, y0), (x1, y1) = src, dst
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + rad * dy, (y0 + y1) / 2 - rad * dx  # arc3's control point
+    # the point at t on the (quadratic Bezier) edge, and the unit normal there
+    mx = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1
+    my = (1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1
+    tx = 2 * (1 - t) * (cx - x0) + 2 * t * (x1 - cx)
+    ty = 2 * (1 - t) * (cy - y0) + 2 * t * (y1 - cy)
+    norm = max((tx * tx + ty * ty) ** 0.5, 1e-12)
+    nx, ny = -ty / norm, tx / norm  # left of the direction of travel: "above" going right
+    ground = {"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.85}
     if value is not None:
-        ax.text(mx, my + 0.1, fmt(value), color=VALUE_COLOR, ha="center", va="bottom", fontsize=9)
+        ax.text(
+            mx + _OFF * nx,
+            my + _OFF * ny,
+            fmt(value),
+            color=VALUE_COLOR,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox=ground,
+        )
     if grad is not None:
-        ax.text(mx, my - 0.1, fmt(grad), color=GRAD_COLOR, ha="center", va="top", fontsize=9)
+        ax.text(
+            mx - _OFF * nx,
+            my - _OFF * ny,
+            fmt(grad),
+            color=GRAD_COLOR,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox=ground,
+        )
+
+
+_OFF = 0.2  # how far an edge's labels sit off the line
 
 
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")

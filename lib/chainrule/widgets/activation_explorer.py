@@ -11,6 +11,7 @@ Sigmoid's max |f'| is 0.25: after 10 layers, 0.25^10 ~ 1e-6.
 import ipywidgets as w
 import numpy as np
 
+from .._checks import is_integer
 from ..activations import activation
 from ..viz import GRAD_COLOR, plot_activation
 from ._app import App, guarded
@@ -18,6 +19,7 @@ from ._app import App, guarded
 __all__ = ["ActivationExplorer", "surviving_gradient", "CHOICES"]
 
 CHOICES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus")
+MAX_LAYERS = 30
 _HE = {"relu", "leaky_relu", "elu", "softplus"}  # the ReLU family keeps its scale with sqrt(2/n)
 
 
@@ -67,10 +69,15 @@ class ActivationExplorer(App):
             raise ValueError(
                 f"ActivationExplorer: activation must be one of {CHOICES}, got {name!r}"
             )
+        if not is_integer(layers) or not 1 <= layers <= MAX_LAYERS:
+            raise ValueError(
+                f"ActivationExplorer: layers must be a whole number from 1 to {MAX_LAYERS}, "
+                f"got {layers!r}"
+            )
         super().__init__(figsize=(9.0, 3.6))
         self.choice = w.Dropdown(options=list(CHOICES), value=name, description="activation")
         self.layers = w.IntSlider(
-            value=layers, min=1, max=30, description="layers", continuous_update=True
+            value=layers, min=1, max=MAX_LAYERS, description="layers", continuous_update=True
         )
         self.layers.add_class("chainrule-slider-layers")
         self.choice.observe(lambda _change: self.update(), names="value")
@@ -123,9 +130,13 @@ class ActivationExplorer(App):
         k = np.arange(1, n + 1)
         self._measured.set_data(k, self.ratios)
         self._bound_line.set_data(k, self.bound)
-        self.figure.axes[1].set_title(f"gradient through {n} {name} layers", fontsize=10)
+        layers = "layer" if n == 1 else "layers"
+        self.figure.axes[1].set_title(f"gradient through {n} {name} {layers}", fontsize=10)
         self.render()
-        self.show_info(
-            f"{name}: max |f'| = {self._max_df:.2f}. The first of {n} layers receives "
-            f"{self.ratios[0]:.2g} of the gradient at the last."
-        )
+        if n == 1:
+            where = "With one layer there is nothing below it to vanish into."
+        else:
+            where = (
+                f"The first of {n} layers receives {self.ratios[0]:.2g} × the gradient at the last."
+            )
+        self.show_info(f"{name}: max |f'| = {self._max_df:.2f}. {where}")

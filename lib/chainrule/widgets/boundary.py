@@ -14,11 +14,12 @@ import contextlib
 import ipywidgets as w
 import numpy as np
 
+from .._checks import is_integer
 from ..layers import sigmoid_forward
 from ..viz import decision_grid
 from ._app import App, guarded
 
-__all__ = ["BoundaryExplorer", "clip_line", "AARHUS_UNITS", "PRESETS"]
+__all__ = ["BoundaryExplorer", "clip_line", "linear_text", "AARHUS_UNITS", "PRESETS"]
 
 # h1 = sigmoid(10 x1 + 10 x2 - 30), h2 = sigmoid(10 x1 - 10 x2 - 30), h3 = sigmoid(-10 x1 + x2 - 3)
 AARHUS_UNITS = ((10.0, 10.0, -30.0), (10.0, -10.0, -30.0), (-10.0, 1.0, -3.0))
@@ -57,6 +58,27 @@ def clip_line(w1, w2, b, extent):
     return (tuple(map(float, p)), tuple(map(float, q)))
 
 
+def linear_text(terms, const, spec=".2f"):
+    """``a x1 + b x2 + c`` as a person writes it: ``x1 - 0.50 x2 + 3.00``, ``-x1``, ``-1.00``.
+
+    ``terms`` are (coefficient, name) pairs; zero coefficients are left out, and a 1 or -1 is
+    written as a sign. Numbers use the format ``spec``.
+    """
+    out = []
+    for coef, name in terms:
+        if coef == 0:
+            continue
+        sign = "-" if coef < 0 else "+"
+        size = abs(coef)
+        term = name if size == 1 else f"{size:{spec}} {name}"
+        out.append((sign, term))
+    if const != 0 or not out:
+        out.append(("-" if const < 0 else "+", f"{abs(const):{spec}}"))
+    first_sign, first = out[0]
+    text = ("-" if first_sign == "-" else "") + first
+    return text + "".join(f" {sign} {term}" for sign, term in out[1:])
+
+
 def _sigmoid(z):
     return sigmoid_forward(z)[0]
 
@@ -78,8 +100,13 @@ class BoundaryExplorer(App):
     def __init__(self, mode="unit", *, resolution=200):
         if mode not in ("unit", "three"):
             raise ValueError(f"BoundaryExplorer: mode must be 'unit' or 'three', got {mode!r}")
-        super().__init__(figsize=(4.6, 4.4))
-        self.resolution = resolution
+        if not is_integer(resolution) or resolution < 2:
+            raise ValueError(
+                f"BoundaryExplorer: resolution must be a whole number of grid points per side, "
+                f"at least 2, got {resolution!r}"
+            )
+        super().__init__(figsize=(5.2, 4.4))
+        self.resolution = int(resolution)
         self._hold = False
         self.sliders = {}
         self.boundary = None
@@ -204,7 +231,8 @@ class BoundaryExplorer(App):
         fig.clear()
         self.animated = []
         extent = UNIT_EXTENT if self.mode == "unit" else AARHUS_EXTENT
-        ax = fig.add_subplot()
+        ax = fig.add_axes((0.11, 0.11, 0.66, 0.8))  # square plot, colour bar to its right
+        cax = fig.add_axes((0.81, 0.11, 0.03, 0.8))
         self._im = ax.imshow(
             np.full((self.resolution, self.resolution), 0.5),
             origin="lower",
@@ -220,24 +248,26 @@ class BoundaryExplorer(App):
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.set_title(" ", fontsize=10)
+        fig.colorbar(self._im, cax=cax).set_label("p(class 1)")
         self.animate(self._im, ax.title)
+        ground = {"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8}
         if self.mode == "unit":
             (self._line,) = ax.plot([], [], color="k", lw=2)
             self._arrow = ax.annotate(
-                "w",
+                "",
                 xy=(0, 0),
                 xytext=(0, 0),
-                arrowprops={"arrowstyle": "->", "color": "k", "lw": 1.5},
-                fontsize=10,
-                ha="right",
+                arrowprops={"arrowstyle": "->", "color": "k", "lw": 1.5, "shrinkA": 0},
             )
-            self.animate(self._line, self._arrow)
+            self._w_label = ax.text(0, 0, "w", fontsize=10, ha="center", va="center", bbox=ground)
+            self.animate(self._line, self._arrow, self._w_label)
         else:
             self._hidden = [ax.plot([], [], color="k", lw=1.2, ls="--")[0] for _ in "123"]
-            self._labels = [ax.text(0, 0, "", fontsize=8, color="#333333") for _ in "123"]
+            self._labels = [
+                ax.text(0, 0, "", fontsize=8, ha="center", va="center", bbox=ground) for _ in "123"
+            ]
             self._contour = None
             self.animate(*self._hidden, *self._labels)
-        fig.subplots_adjust(left=0.14, right=0.95, bottom=0.12, top=0.92)
         self._built_for = self.mode
         self.invalidate()
 
@@ -267,24 +297,34 @@ class BoundaryExplorer(App):
         w1, w2, b = p["w1"], p["w2"], p["b"]
         self.hidden_lines = []
         self.boundary = clip_line(w1, w2, b, extent)
-        ax.set_title(f"p = σ({w1:.1f} x1 + {w2:.1f} x2 + {b:.1f})", fontsize=10)
+        ax.set_title(f"p = σ({linear_text([(w1, 'x1'), (w2, 'x2')], b, '.1f')})", fontsize=10)
         if self.boundary is None:
             self._line.set_data([], [])
             self._arrow.set_visible(False)
-            where = "everywhere" if w1 == w2 == 0 else "in this window"
-            side = "1" if self.field.mean() > 0.5 else "0"
-            self.show_info(f"No boundary {where}: the unit predicts class {side} on all of it.")
+            self._w_label.set_visible(False)
+            side = "1" if self.field.mean() >= 0.5 else "0"  # p >= 0.5 predicts class 1
+            if w1 == w2 == 0:
+                self.show_info(
+                    f"No boundary: w = 0, so p = σ(b) = {self.field.flat[0]:.2f} everywhere and "
+                    f"the unit predicts class {side} on the whole plane."
+                )
+            else:
+                self.show_info(
+                    f"No boundary in this window: the unit predicts class {side} all over it."
+                )
             return
         (xa, ya), (xb, yb) = self.boundary
         self._line.set_data([xa, xb], [ya, yb])
         # w is normal to the boundary and points where w.x + b grows: towards class 1
         mx, my = (xa + xb) / 2, (ya + yb) / 2
-        norm = np.hypot(w1, w2)
-        self._arrow.xy = (mx + 1.5 * w1 / norm, my + 1.5 * w2 / norm)
+        ux, uy = w1 / np.hypot(w1, w2), w2 / np.hypot(w1, w2)
+        self._arrow.xy = (mx + 1.5 * ux, my + 1.5 * uy)
         self._arrow.set_position((mx, my))
+        self._w_label.set_position((mx + 1.9 * ux, my + 1.9 * uy))
         self._arrow.set_visible(True)
+        self._w_label.set_visible(True)
         if w2 != 0:
-            line = f"x2 = {-w1 / w2:.2f} x1 + {-b / w2:.2f}"
+            line = "x2 = " + linear_text([(-w1 / w2, "x1")], -b / w2)
         else:
             line = f"x1 = {-b / w1:.2f}"
         self.show_info(f"Boundary (p = 0.5): {line}. Class 1 lies on the side w points to.")
@@ -301,8 +341,8 @@ class BoundaryExplorer(App):
                 continue
             (xa, ya), (xb, yb) = seg
             line.set_data([xa, xb], [ya, yb])
-            label.set_position((xa, ya))
-            label.set_text(f" h{i}")
+            label.set_position((xa + 0.12 * (xb - xa), ya + 0.12 * (yb - ya)))  # inside the plot
+            label.set_text(f"h{i}")
         if self._contour is not None:  # the network's boundary: a new contour each time
             self._contour.remove()
             self.animated.remove(self._contour)
@@ -313,11 +353,14 @@ class BoundaryExplorer(App):
             yy = np.linspace(extent[2], extent[3], self.resolution)
             self._contour = ax.contour(xx, yy, field, levels=[0.5], colors="k", linewidths=2)
             self.animate(self._contour)
-        ax.set_title(
-            f"σ({p['v1']:g} h1 + {p['v2']:g} h2 + {p['v3']:g} h3 + {p['c']:g})", fontsize=10
-        )
+        out = linear_text([(p["v1"], "h1"), (p["v2"], "h2"), (p["v3"], "h3")], p["c"], "g")
+        ax.set_title(f"p = σ({out})", fontsize=10)
         share = float((field >= 0.5).mean())
+        units = "; ".join(
+            f"h{i} = σ({linear_text([(p[f'h{i}_w1'], 'x1'), (p[f'h{i}_w2'], 'x2')], c, 'g')})"
+            for i, c in ((1, p["h1_b"]), (2, p["h2_b"]), (3, p["h3_b"]))
+        )
         self.show_info(
-            f"p ranges over [{field.min():.4f}, {field.max():.4f}]; class 1 on {share:.0%} of "
-            "the plot. Dashed: where each hidden unit is 0.5."
+            f"{units}. p ranges over [{field.min():.4f}, {field.max():.4f}]; class 1 on "
+            f"{share:.0%} of the plot. Dashed: where each hidden unit is 0.5."
         )

@@ -20,7 +20,8 @@ import ipywidgets as w
 import numpy as np
 
 from .. import data
-from ..nets import MLP
+from .._checks import is_integer, is_real
+from ..nets import ACTIVATIONS, MLP
 from ..viz import CLASS_COLORS, decision_grid
 from ._app import App, guarded
 
@@ -41,6 +42,7 @@ DATASETS = {
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 L2_STRENGTHS = (0.0, 0.0001, 0.001, 0.01, 0.1, 1.0)
 EXTENT = (-2.6, 2.6, -2.6, 2.6)
+ACTIVATION_CHOICES = sorted(ACTIVATIONS)  # what chainrule.layers has forward/backward for
 GROWTH_WARNING = 10  # a loss this many times its starting value gets a warning
 
 
@@ -75,38 +77,66 @@ class TrainingPlayground(App):
         seed=0,
         fps=30,
     ):
+        _choice("dataset", dataset, list(DATASETS))
+        _choice("activation", activation, ACTIVATION_CHOICES)
+        _number("noise", noise, 0.0)
+        _number("learning_rate", learning_rate, 0.0, strict=True)
+        _number("reg", reg, 0.0)
+        _number("fps", fps, 0.0, strict=True)
+        for name, value, low in (
+            ("hidden_layers", hidden_layers, 1),
+            ("units", units, 1),
+            ("steps_per_frame", steps_per_frame, 1),
+            ("n", n, 4),
+            ("resolution", resolution, 2),
+            ("seed", seed, 0),
+        ):
+            _whole(name, value, low)
         super().__init__(figsize=(8.4, 3.8))
-        if dataset not in DATASETS:
-            raise ValueError(
-                f"TrainingPlayground: dataset must be one of {list(DATASETS)}, got {dataset!r}"
-            )
-        self.n, self.resolution, self.seed, self.fps = n, resolution, seed, fps
+        self.n, self.resolution, self.seed, self.fps = int(n), int(resolution), int(seed), fps
         self._task = None
         style = {"description_width": "110px"}
         wide = w.Layout(width="330px")
         self.dataset = w.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
+        # a value given to the constructor beyond a slider's usual range widens the range
         self.noise = w.FloatSlider(
-            value=noise, min=0.0, max=0.5, step=0.05, description="noise", style=style, layout=wide
+            value=noise,
+            min=0.0,
+            max=max(0.5, noise),
+            step=0.05,
+            description="noise",
+            style=style,
+            layout=wide,
         )
         self.hidden_layers = w.IntSlider(
-            value=hidden_layers, min=1, max=4, description="hidden layers", style=style, layout=wide
+            value=hidden_layers,
+            min=1,
+            max=max(4, hidden_layers),
+            description="hidden layers",
+            style=style,
+            layout=wide,
         )
         self.units = w.IntSlider(
-            value=units, min=1, max=64, description="units per layer", style=style, layout=wide
+            value=units,
+            min=1,
+            max=max(64, units),
+            description="units per layer",
+            style=style,
+            layout=wide,
         )
         self.activation = w.Dropdown(
-            options=["relu", "tanh", "sigmoid"], value=activation, description="activation"
+            options=ACTIVATION_CHOICES, value=activation, description="activation"
         )
         self.learning_rate = w.SelectionSlider(
-            options=list(LEARNING_RATES),
-            value=_nearest(LEARNING_RATES, learning_rate),
+            options=sorted({*LEARNING_RATES, float(learning_rate)}),
+            value=float(learning_rate),
             description="learning rate",
             style=style,
             layout=wide,
         )
         self.reg = w.SelectionSlider(
-            options=list(L2_STRENGTHS),
-            value=_nearest(L2_STRENGTHS, reg),
+            options=sorted({*L2_STRENGTHS, float(reg)}),
+            value=float(reg),
             description="L2",
             style=style,
             layout=wide,
@@ -114,7 +144,7 @@ class TrainingPlayground(App):
         self.steps_per_frame = w.IntSlider(
             value=steps_per_frame,
             min=1,
-            max=50,
+            max=max(50, steps_per_frame),
             description="steps per frame",
             style=style,
             layout=wide,
@@ -235,6 +265,7 @@ class TrainingPlayground(App):
 
     def _diverged(self, loss, lr):
         self.play.value = False
+        self.draw()  # the loss curve up to the blow-up, and the step it happened at
         bad = [k for k, p in self.net.params.items() if not np.isfinite(p).all()]
         what = f"the loss became {loss}" if not np.isfinite(loss) else f"{bad[0]} holds nan/inf"
         self.show_error(
@@ -271,6 +302,7 @@ class TrainingPlayground(App):
         # What changes every frame is drawn over a saved background (blitting): the rest of
         # the figure is redrawn only when the loss plot's limits move.
         self.animated = []
+        self.ax_loss.set_yscale("log")
         self.animate(self._im, *ax.collections, self._loss_line, ax.title)
         self._limits = None
         self.invalidate()
@@ -288,23 +320,34 @@ class TrainingPlayground(App):
         probs /= probs.sum(axis=1, keepdims=True)
         self.field = probs.reshape(self.resolution, self.resolution, self.classes)
         colors = np.array([_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(self.classes)])
-        self._im.set_data(0.45 + 0.55 * (self.field @ colors))  # class colours, lightened
+        if np.isfinite(self.field).all():  # a diverged net keeps its last good picture
+            self._im.set_data(0.45 + 0.55 * (self.field @ colors))  # class colours, lightened
         self._loss_line.set_data(np.arange(len(self.losses)), self.losses)
-        finite = [v for v in self.losses if np.isfinite(v)]
-        # x doubles as training goes on and y is fixed by the largest loss, so the axes (and
-        # the saved background) change rarely
+        finite = [v for v in self.losses if np.isfinite(v) and v > 0]
+        # x doubles as training goes on and y (log scale) spans whole decades of the losses
+        # seen, so the axes (and the saved background) change rarely
         x_max = 16
         while x_max < len(self.losses):
             x_max *= 2
-        limits = (x_max, 1.05 * max(finite) if finite else 1.0)
+        low, high = (min(finite), max(finite)) if finite else (1.0, 1.0)
+        y_range = (10.0 ** np.floor(np.log10(low) - 0.3), 10.0 ** np.ceil(np.log10(high) + 0.1))
+        limits = (x_max, min(y_range[0], 0.01), max(y_range[1], 10.0))
         if limits != self._limits:
             self.ax_loss.set_xlim(0, limits[0])
-            self.ax_loss.set_ylim(0, limits[1])
+            self.ax_loss.set_ylim(limits[1], limits[2])
             self._limits = limits
             self.invalidate()
         self.ax_boundary.set_title(
             f"step {len(self.losses)}: training accuracy {self.accuracy:.0%}", fontsize=10
         )
+        sizes = "-".join(map(str, self.net.sizes))
+        setup = (
+            f"{sizes} {self.net.activation} net, learning rate "
+            f"{float(self.learning_rate.value):g}, L2 {self.net.reg:g}"
+        )
+        if self.ax_loss.get_title() != setup:  # part of the background: changes rarely
+            self.ax_loss.set_title(setup, fontsize=9)
+            self.invalidate()
         self.render()
 
 
@@ -312,5 +355,20 @@ def _rgb(hex_color):
     return [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
 
 
-def _nearest(options, value):
-    return min(options, key=lambda o: abs(np.log10(o + 1e-12) - np.log10(value + 1e-12)))
+def _choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"TrainingPlayground: {name} must be one of {options}, got {value!r}")
+
+
+def _number(name, value, low, strict=False):
+    ok = is_real(value) and np.isfinite(value) and (value > low if strict else value >= low)
+    if not ok:
+        bound = f"> {low:g}" if strict else f">= {low:g}"
+        raise ValueError(f"TrainingPlayground: {name} must be a number {bound}, got {value!r}")
+
+
+def _whole(name, value, low):
+    if not is_integer(value) or value < low:
+        raise ValueError(
+            f"TrainingPlayground: {name} must be a whole number >= {low}, got {value!r}"
+        )

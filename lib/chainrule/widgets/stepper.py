@@ -13,9 +13,12 @@ Opens on the lecture's examples (``chainrule.lectures.EXAMPLES``) and takes any 
 """
 
 import html
+import textwrap
+from collections.abc import Mapping
 
 import ipywidgets as w
 
+from .._checks import is_integer
 from ..gates import (
     AddConstantGate,
     AddGate,
@@ -65,7 +68,9 @@ def local_gradient_text(gate, inputs, output):
         InverseGate: lambda: (f"-1/{_p(x)}²",),
         AddConstantGate: lambda: ("1",),
         ScaleGate: lambda: (f"{gate.a:g}",),
-        PowerGate: lambda: (f"{gate.p:g}·{_p(x)}^{gate.p - 1:g}",),
+        PowerGate: lambda: (
+            f"{gate.p:g}·{_p(x)}" if gate.p == 2 else f"{gate.p:g}·{_p(x)}^{gate.p - 1:g}",
+        ),
         SigmoidGate: lambda: (f"(1 - {_p(output)})·{_p(output)}",),
         ReLUGate: lambda: ("1" if x > 0 else "0",),
         TanhGate: lambda: (f"1 - {_p(output)}²",),
@@ -118,6 +123,11 @@ class BackwardStepper(App):
                 )
             if inputs is None:
                 inputs = _current_inputs(graph)
+            if not isinstance(inputs, Mapping):
+                raise TypeError(
+                    "BackwardStepper: inputs must map each input's name to its value, e.g. "
+                    f"{{'x': -2.0, 'y': 5.0}}; got {type(inputs).__name__} {inputs!r}"
+                )
             self._graphs[YOUR_GRAPH] = lambda: (graph, dict(inputs))
             example = YOUR_GRAPH
         elif example not in self._graphs:
@@ -147,14 +157,40 @@ class BackwardStepper(App):
 
     # -- state -------------------------------------------------------------------------------
 
-    @guarded
     def load(self):
-        """(Re)build the chosen graph, run both passes once, and go back to position 0."""
-        self.graph, self.inputs = self._graphs[self.example.value]()
-        self.graph.forward(self.inputs)
-        self.graph.backward()
-        self.gates = [n for n in self.graph.nodes if not n.is_input]
-        self.steps = self.graph.backward_steps()
+        """(Re)build the chosen graph, run both passes once, and go back to position 0.
+
+        A graph that cannot run (an input missing, a value out of a gate's domain) leaves an
+        empty figure, the error in the status line and only reset and the menu working.
+        """
+        self.graph, self.inputs, self.gates, self.steps, self.position = None, {}, [], [], 0
+        try:
+            graph, inputs = self._graphs[self.example.value]()
+            graph.forward(inputs)
+            graph.backward()
+            steps = graph.backward_steps()
+        except Exception as exc:  # the graph's own message says what went wrong
+            self.figure.clear()
+            self.render()
+            self.text = ""
+            self.formula.value = ""
+            for key, button in self.buttons.items():
+                button.disabled = key != "reset"
+            self.show_error(f"{type(exc).__name__}: {exc}")
+            return
+        self.graph, self.inputs, self.steps = graph, inputs, steps
+        self.gates = [n for n in graph.nodes if not n.is_input]
+        # where a node feeds several gates, the gradients its branches send back, in order
+        self._branches = {}
+        for step in steps:
+            for inp, down in zip(step.node.inputs, step.downstream):
+                self._branches.setdefault(inp.name, []).append(down)
+        width, _ = graph_figsize(graph, max_width=11.0)
+        self._caption_width, self._caption_lines = int(width * 13), 1
+        self._caption_lines = max(
+            len(textwrap.wrap(self._text_at(k)[0], width=self._caption_width))
+            for k in range(self.end + 1)
+        )
         self.show_info("")
         self.go(0)
 
@@ -164,27 +200,16 @@ class BackwardStepper(App):
 
     def go(self, position):
         """Show the state after ``position`` steps (clamped to 0 .. end) and redraw."""
+        if not is_integer(position):
+            raise TypeError(
+                f"BackwardStepper.go: position must be a whole number of steps (0 to "
+                f"{self.end}), got {type(position).__name__} {position!r}"
+            )
+        if self.graph is None:
+            return
         self.position = max(0, min(int(position), self.end))
-        n_fwd = len(self.gates)
-        k = self.position
-        highlight = None
-        if k == 0:
-            self.text = "Inputs: " + ", ".join(f"{n} = {fmt(v)}" for n, v in self.inputs.items())
-            self.text += ". Press forward step."
-        elif k <= n_fwd:
-            node = self.gates[k - 1]
-            highlight = node.name
-            self.text = "forward: " + forward_text(node)
-            if k == n_fwd:
-                self.text += ". Forward pass done: press backward step."
-        else:
-            step = self.steps[k - n_fwd - 1]
-            highlight = step.node.name
-            self.text = self._backward_text(step)
-            if k == self.end:
-                out = self.graph.output.name
-                grads = ", ".join(f"d{out}/d{n} = {fmt(self.graph[n].grad)}" for n in self.inputs)
-                self.text += f" Backward pass done: {grads}."
+        k, n_fwd = self.position, len(self.gates)
+        self.text, highlight = self._text_at(k)
         fwd = min(k, n_fwd)
         bwd = max(0, k - n_fwd)
         self.buttons["forward"].disabled = k >= n_fwd
@@ -195,10 +220,60 @@ class BackwardStepper(App):
         fig = self.figure
         fig.clear()
         ax = fig.add_subplot()
-        draw_graph(self.graph, ax=ax, forward_steps=fwd, backward_steps=bwd, highlight=highlight)
-        fig.set_size_inches(*graph_figsize(self.graph, max_width=11.0))
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
+        draw_graph(
+            self.graph,
+            ax=ax,
+            forward_steps=fwd,
+            backward_steps=bwd,
+            highlight=highlight,
+            show_names=True,
+        )
+        # the step's formula in the figure too: on a projector, and in the still picture
+        width, height = graph_figsize(self.graph, max_width=11.0)
+        extra = 0.2 * self._caption_lines + 0.1  # the same for every step: no jumping
+        fig.set_size_inches(width, height + extra)
+        ax.set_title(self._caption(self.text), fontsize=9, loc="left", family="monospace")
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - extra / (height + extra))
         self.render()
+
+    def _text_at(self, k):
+        """The formula shown after ``k`` steps, and the node to highlight."""
+        n_fwd = len(self.gates)
+        highlight = None
+        text = ""
+        if k == 0:
+            text = "Inputs: " + ", ".join(f"{n} = {fmt(v)}" for n, v in self.inputs.items())
+            text += ". Press forward step."
+        elif k <= n_fwd:
+            node = self.gates[k - 1]
+            highlight = node.name
+            text = "forward: " + forward_text(node)
+            if k == n_fwd:
+                text += ". Forward pass done: press backward step."
+        else:
+            step = self.steps[k - n_fwd - 1]
+            highlight = step.node.name
+            text = self._backward_text(step)
+            if k == self.end:
+                out = self.graph.output.name
+                grads = ", ".join(
+                    f"d{out}/d{n} = {self._sum_text(n)}{fmt(self.graph[n].grad)}"
+                    for n in self.inputs
+                )
+                text += f". Backward pass done: {grads}."
+        return text, highlight
+
+    def _caption(self, text):
+        """``text`` wrapped for the figure, padded to the graph's longest caption."""
+        lines = textwrap.wrap(text, width=self._caption_width) or [""]
+        return "\n".join(lines + [""] * (self._caption_lines - len(lines)))
+
+    def _sum_text(self, name):
+        """``b1 + b2 = `` where ``name`` fans out to several gates, else nothing."""
+        branches = self._branches.get(name, [])
+        if len(branches) < 2:
+            return ""
+        return " + ".join(_p(b) if i else fmt(b) for i, b in enumerate(branches)) + " = "
 
     def _backward_text(self, step):
         node = step.node
@@ -209,7 +284,13 @@ class BackwardStepper(App):
             f"= {fmt(down)}"
             for inp, loc, down in zip(node.inputs, locals_, step.downstream)
         ]
-        return f"backward at {node.name} [{node.gate.label}]: " + ";  ".join(parts)
+        head = f"backward at {node.name} [{node.gate.label}]: "
+        if self._sum_text(node.name):  # a fan-out: its upstream is the sum of its branches
+            head += (
+                f"upstream d{out}/d{wrap(node.name)} = {self._sum_text(node.name)}"
+                f"{fmt(step.upstream)} (gradients add at a fan-out);  "
+            )
+        return head + ";  ".join(parts)
 
     # -- buttons -----------------------------------------------------------------------------
 

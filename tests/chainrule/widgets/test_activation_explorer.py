@@ -97,9 +97,20 @@ def test_the_layers_slider_sets_the_depth():
     ]
 
 
-def test_an_unknown_activation_is_named():
+def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="activation must be one of .* got 'swish'"):
         ActivationExplorer("swish")
+    for bad in (0, -3, 31, 2.5, "4"):
+        with pytest.raises(
+            ValueError, match=f"layers must be a whole number from 1 to 30, got {bad!r}"
+        ):
+            ActivationExplorer(layers=bad)
+
+
+def test_one_layer_reads_right():
+    app = ActivationExplorer("relu", layers=1)
+    assert app.figure.axes[1].get_title() == "gradient through 1 relu layer"
+    assert "nothing below it" in app.status.value
 
 
 def _curves(ax):

@@ -28,7 +28,8 @@ def test_opens_on_the_lecture_unit_with_boundary_x2_equals_minus_x1_plus_3():
     assert max(_on_line(ends, 1.0, 1.0, -3.0)) < 1e-12
     assert sorted(ends) == [(-3.0, 6.0), (6.0, -3.0)]  # where x2 = -x1 + 3 leaves [-6, 6]^2
     np.testing.assert_allclose(_drawn_segment(app), np.array(ends))
-    assert "x2 = -1.00 x1 + 3.00" in app.status.value
+    assert "x2 = -x1 + 3.00" in app.status.value
+    assert app.figure.axes[0].get_title() == "p = σ(x1 + x2 - 3.0)"
 
 
 def test_the_field_is_the_units_probability_on_a_200_by_200_grid():
@@ -44,10 +45,15 @@ def test_the_field_is_the_units_probability_on_a_200_by_200_grid():
 
 
 @pytest.mark.parametrize(
-    "w1, w2, b, slope, intercept",
-    [(1.0, 2.0, -3.0, -0.5, 1.5), (-2.0, 1.0, 1.0, 2.0, -1.0), (0.5, -0.5, 0.0, 1.0, 0.0)],
+    "w1, w2, b, slope, intercept, said",
+    [
+        (1.0, 2.0, -3.0, -0.5, 1.5, "x2 = -0.50 x1 + 1.50"),
+        (-2.0, 1.0, 1.0, 2.0, -1.0, "x2 = 2.00 x1 - 1.00"),
+        (0.5, -0.5, 0.0, 1.0, 0.0, "x2 = x1."),
+        (0.0, 2.0, 2.0, 0.0, -1.0, "x2 = -1.00."),
+    ],
 )
-def test_moving_sliders_moves_the_line_and_redraws(w1, w2, b, slope, intercept):
+def test_moving_sliders_moves_the_line_and_redraws(w1, w2, b, slope, intercept, said):
     app = BoundaryExplorer()
     before, renders = app.image.value, app.renders
     app.set(w1=w1, w2=w2, b=b)
@@ -55,7 +61,7 @@ def test_moving_sliders_moves_the_line_and_redraws(w1, w2, b, slope, intercept):
     assert max(_on_line(app.boundary, w1, w2, b)) < 1e-9
     for x1, x2 in app.boundary:
         assert x2 == pytest.approx(slope * x1 + intercept)
-    assert f"x2 = {slope:.2f} x1 + {intercept:.2f}" in app.status.value
+    assert said in app.status.value
     assert changed(before, app.image.value) > 0.01
 
 
@@ -74,7 +80,8 @@ def test_class_1_lies_on_the_side_w_points_to():
     mid = np.array([(xa + xb) / 2, (ya + yb) / 2])
     w = np.array([-1.0, 2.0]) / np.sqrt(5)
     assert app.probability([mid + w])[0] > 0.5 > app.probability([mid - w])[0]
-    (arrow,) = app.figure.axes[0].texts
+    arrow = app._arrow  # from the middle of the boundary, along w
+    np.testing.assert_allclose(arrow.xyann, mid)
     np.testing.assert_allclose(np.subtract(arrow.xy, arrow.xyann), 1.5 * w)
 
 
@@ -85,7 +92,10 @@ def test_vertical_and_missing_boundaries():
     assert "x1 = 1.00" in app.status.value
     app.set(w1=0.0, w2=0.0, b=2.0)
     assert app.boundary is None
-    assert "No boundary everywhere" in app.status.value and "class 1" in app.status.value
+    assert "No boundary: w = 0, so p = σ(b) = 0.88 everywhere" in app.status.value
+    assert "class 1" in app.status.value
+    app.set(b=0.0)  # p = 0.5 everywhere: p >= 0.5 predicts class 1
+    assert "class 1" in app.status.value
     app.set(w1=0.1, w2=0.1, b=-5.0)  # the line x1 + x2 = 50 is far outside the window
     assert app.boundary is None and "class 0" in app.status.value
 
@@ -136,6 +146,9 @@ def test_bad_arguments_are_named():
         BoundaryExplorer("two")
     with pytest.raises(KeyError, match=r"no slider \['w3'\]"):
         BoundaryExplorer().set(w3=1.0)
+    for bad in (0, 1, -5, 3.5, "200"):
+        with pytest.raises(ValueError, match=f"resolution must be .* at least 2, got {bad!r}"):
+            BoundaryExplorer(resolution=bad)
 
 
 def test_clip_line_finds_the_two_crossings():

@@ -159,3 +159,31 @@ def test_a_growing_loss_gets_a_warning_before_it_diverges():
 def test_an_unknown_dataset_is_named():
     with pytest.raises(ValueError, match="dataset must be one of .* got 'mnist'"):
         TrainingPlayground("mnist")
+
+
+def test_after_divergence_the_figure_shows_the_step_it_happened_at():
+    app = TrainingPlayground("xor", hidden_layers=4, units=64, learning_rate=30.0)
+    asyncio.run(app.run(frames=10))
+    assert app.ax_boundary.get_title().startswith(f"step {len(app.losses)}:")
+    assert len(app._loss_line.get_xdata()) == len(app.losses)
+    assert app.ax_loss.get_yscale() == "log"  # a spike of 1e10 leaves the rest readable
+
+
+def test_constructor_values_are_checked_and_kept_not_clamped():
+    app = TrainingPlayground(learning_rate=0.05, reg=0.5, units=100, hidden_layers=6, noise=0.8)
+    assert app.learning_rate.value == 0.05 and app.reg.value == 0.5
+    assert app.net.sizes == [2] + [100] * 6 + [2]
+    assert app.noise.value == 0.8 and "0.05" in app.ax_loss.get_title()
+    for kwargs, message in [
+        ({"activation": "softplus"}, "activation must be one of .* got 'softplus'"),
+        ({"learning_rate": 0}, "learning_rate must be a number > 0, got 0"),
+        ({"learning_rate": -1}, "learning_rate must be a number > 0, got -1"),
+        ({"reg": -1}, "reg must be a number >= 0, got -1"),
+        ({"fps": 0}, "fps must be a number > 0, got 0"),
+        ({"units": 0}, "units must be a whole number >= 1, got 0"),
+        ({"resolution": 0}, "resolution must be a whole number >= 2, got 0"),
+        ({"seed": "a"}, "seed must be a whole number >= 0, got 'a'"),
+        ({"noise": float("nan")}, "noise must be a number >= 0, got nan"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            TrainingPlayground(**kwargs)

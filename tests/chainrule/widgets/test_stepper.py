@@ -70,7 +70,7 @@ def test_every_backward_step_is_local_times_upstream_and_the_sum_matches_numeric
         app.buttons["backward"].click()
         for part in app.text.split(";  "):
             local, up, down = re.search(
-                r"upstream = \((.*)\)\(([-\d.]+)\) = ([-\d.]+)", part
+                r"upstream = \((.*)\)\(([-\d.]+)\) = (-?\d+\.\d+)", part
             ).groups()
             assert float(down) == pytest.approx(_evaluate(local) * float(up), abs=0.011)
         assert app.text.startswith(f"backward at {step.node.name} ")
@@ -120,8 +120,34 @@ def test_fan_out_shows_the_branches_then_their_sum():
     app = BackwardStepper(example="L2-regularised regression (fan-out)")
     app.go(app.end)
     assert "sum -0.20" in _texts(app, GRAD_COLOR)  # w feeds two gates: -0.25 + 0.05
+    assert "dL_reg/dw = 0.05 + (-0.25) = -0.20" in app.text  # the sum, in words too
     app.go(app.end - 1)  # the w*x gate has not sent its gradient yet
     assert not any(t.startswith("sum") for t in _texts(app, GRAD_COLOR))
+
+
+def test_a_gate_whose_output_fans_out_shows_its_upstream_as_a_sum():
+    graph = ComputationalGraph()
+    x, y = graph.inputs("x", "y")
+    q = (x * y).named("q")
+    (q * q + q).named("f")  # q feeds the square twice and the sum once: 1 + 6 + 6 = 13
+    app = BackwardStepper(graph, {"x": 2.0, "y": 3.0})
+    app.go(app.end)
+    assert "upstream df/dq = 1.00 + 6.00 + 6.00 = 13.00 (gradients add at a fan-out)" in app.text
+    assert "df/dx = local × upstream = (3.00)(13.00) = 39.00" in app.text
+
+
+def test_node_names_and_the_steps_formula_are_in_the_figure_too():
+    app = BackwardStepper()
+    app.go(len(app.gates) + 1)
+    texts = [t.get_text() for t in app.figure.axes[0].texts]
+    assert {"w0*x0", "sum", "z", "exp", "1+exp", "f"} <= set(texts)
+    caption = app.figure.axes[0].get_title(loc="left")
+    assert caption.replace("\n", " ").startswith(app.text)
+    sizes = set()
+    for k in range(app.end + 1):  # the same size at every step: nothing jumps in the notebook
+        app.go(k)
+        sizes.add(tuple(app.figure.get_size_inches()))
+    assert len(sizes) == 1
 
 
 @pytest.mark.parametrize("example", list(EXAMPLES))
@@ -166,8 +192,28 @@ def test_missing_inputs_and_failing_graphs_are_explained():
     graph.gate(LogGate(), x, name="f")
     with pytest.raises(ValueError, match=r"give the input values.*no value for \['x'\]"):
         BackwardStepper(graph)
+    with pytest.raises(TypeError, match=r"inputs must map each input's name .* got list \[1.0\]"):
+        BackwardStepper(graph, [1.0])
     app = BackwardStepper(graph, {"x": -1.0})
     assert "ln(x) needs x > 0" in app.error
+
+
+def test_a_graph_that_cannot_run_leaves_the_app_usable():
+    graph = ComputationalGraph()
+    x, y = graph.inputs("x", "y")
+    (x * y).named("f")
+    app = BackwardStepper(graph, {"x": 1.0})  # y is missing
+    assert "missing 'y'" in app.error
+    assert [k for k, b in app.buttons.items() if not b.disabled] == ["reset"]
+    app.buttons["forward"].click()
+    app.go(3)
+    assert "missing 'y'" in app.error  # the same message, no AttributeError
+    app.example.value = "f = (x + y) z"  # another graph works at once
+    assert app.error is None and app.end == 4
+    app.buttons["run"].click()
+    assert "df/dz = 3.00" in app.text
+    with pytest.raises(TypeError, match="position must be a whole number of steps .* got str"):
+        app.go("a")
     with pytest.raises(TypeError, match="must be a ComputationalGraph, got dict"):
         BackwardStepper({"x": 1.0})
     with pytest.raises(ValueError, match="example must be one of"):
