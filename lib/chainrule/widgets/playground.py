@@ -95,59 +95,37 @@ class TrainingPlayground(App):
         super().__init__(figsize=(8.4, 3.8))
         self.n, self.resolution, self.seed, self.fps = int(n), int(resolution), int(seed), fps
         self._task = None
-        style = {"description_width": "110px"}
-        wide = w.Layout(width="330px")
         self.dataset = w.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
-        # a value given to the constructor beyond a slider's usual range widens the range
-        self.noise = w.FloatSlider(
-            value=noise,
-            min=0.0,
-            max=max(0.5, noise),
-            step=0.05,
-            description="noise",
-            style=style,
-            layout=wide,
-        )
-        self.hidden_layers = w.IntSlider(
-            value=hidden_layers,
-            min=1,
-            max=max(4, hidden_layers),
-            description="hidden layers",
-            style=style,
-            layout=wide,
-        )
-        self.units = w.IntSlider(
-            value=units,
-            min=1,
-            max=max(64, units),
-            description="units per layer",
-            style=style,
-            layout=wide,
-        )
         self.activation = w.Dropdown(
             options=ACTIVATION_CHOICES, value=activation, description="activation"
         )
-        self.learning_rate = w.SelectionSlider(
+
+        def slider(kind, label, value, **options):
+            return kind(
+                value=value,
+                description=label,
+                style={"description_width": "110px"},
+                layout=w.Layout(width="330px"),
+                **options,
+            )
+
+        # a value given to the constructor beyond a slider's usual range widens the range
+        self.noise = slider(w.FloatSlider, "noise", noise, min=0.0, max=max(0.5, noise), step=0.05)
+        self.hidden_layers = slider(
+            w.IntSlider, "hidden layers", hidden_layers, min=1, max=max(4, hidden_layers)
+        )
+        self.units = slider(w.IntSlider, "units per layer", units, min=1, max=max(64, units))
+        self.learning_rate = slider(
+            w.SelectionSlider,
+            "learning rate",
+            float(learning_rate),
             options=sorted({*LEARNING_RATES, float(learning_rate)}),
-            value=float(learning_rate),
-            description="learning rate",
-            style=style,
-            layout=wide,
         )
-        self.reg = w.SelectionSlider(
-            options=sorted({*L2_STRENGTHS, float(reg)}),
-            value=float(reg),
-            description="L2",
-            style=style,
-            layout=wide,
+        self.reg = slider(
+            w.SelectionSlider, "L2", float(reg), options=sorted({*L2_STRENGTHS, float(reg)})
         )
-        self.steps_per_frame = w.IntSlider(
-            value=steps_per_frame,
-            min=1,
-            max=max(50, steps_per_frame),
-            description="steps per frame",
-            style=style,
-            layout=wide,
+        self.steps_per_frame = slider(
+            w.IntSlider, "steps per frame", steps_per_frame, min=1, max=max(50, steps_per_frame)
         )
         for key, control in self._controls().items():
             control.add_class(f"chainrule-control-{key.replace('_', '-')}")
@@ -177,8 +155,9 @@ class TrainingPlayground(App):
         self.reset()
 
     def _controls(self):
-        names = ("dataset", "noise", "hidden_layers", "units", "activation", "learning_rate")
-        return {k: getattr(self, k) for k in (*names, "reg", "steps_per_frame")}
+        """{name: control} for the settings (each carries a CSS class for the browser test)."""
+        names = "dataset noise hidden_layers units activation learning_rate reg steps_per_frame"
+        return {k: getattr(self, k) for k in names.split()}
 
     # -- training ----------------------------------------------------------------------------
 
