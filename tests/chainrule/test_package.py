@@ -24,6 +24,7 @@ MODULES = [
     "widgets.stepper",
     "widgets.activation_explorer",
     "widgets.playground",
+    "simdevice",
 ]
 
 
