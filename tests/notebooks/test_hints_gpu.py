@@ -57,6 +57,12 @@ ROUND_TRIP = grads(
 FIXED_MODULE = grads(module="xp = simdevice")
 IMPORTS_CUPY = grads(module="import cupy as xp")
 ARITHMETIC_CHANGED = grads(divisor="1")
+SWAPPED = grads(result="dW2, X.T @ dh")
+UPDATES_INPUTS = grads().replace(
+    "    return X.T @ dh, dW2",
+    "    W1 -= 0.1 * (X.T @ dh)  # an SGD step inside\n    return X.T @ dh, dW2",
+)
+OTHER_IMPORT = grads(module="from scipy.special import softmax\n    xp = get_array_module(X)")
 
 # Where CuPy is installed the import succeeds and the NumPy inputs are what fails.
 CUPY_PHRASE = "do not import cupy" if importlib.util.find_spec("cupy") is None else "fix its module"
@@ -81,12 +87,21 @@ CASES = {
     "the module fixed, not asked": ("device-agnostic", FIXED_MODULE, "fix its module"),
     "cupy imported": ("device-agnostic", IMPORTS_CUPY, CUPY_PHRASE),
     "the arithmetic changed too": ("device-agnostic", ARITHMETIC_CHANGED, "not the arithmetic"),
+    "dW2 returned first": ("device-agnostic", SWAPPED, "return (dW1, dW2) in that order"),
+    "an input changed in place": (
+        "device-agnostic",
+        UPDATES_INPUTS,
+        "changed its input W1 in place",
+    ),
     "dX counted": ("step-flops", COUNTS_DX, "nobody needs its gradient"),
     "multiply-adds, not FLOPs": ("step-flops", MULTIPLY_ADDS, "counts multiply-adds"),
     "forward pass only": ("step-flops", FORWARD_ONLY, "forward pass only"),
     "backward pass only": ("step-flops", BACKWARD_ONLY, "backward pass only"),
     "dh left out": ("step-flops", NO_DH, "one backward product is missing"),
 }
+
+if importlib.util.find_spec("scipy") is None:  # a package the kit does not install
+    CASES["another package imported"] = ("device-agnostic", OTHER_IMPORT, "is not installed here")
 
 
 @pytest.mark.parametrize("case", list(CASES))
