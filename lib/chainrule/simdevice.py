@@ -249,6 +249,8 @@ def asarray(a, dtype=None):
 
 def __getattr__(name):
     """``simdevice.exp``, ``simdevice.zeros``, ...: NumPy's function, kept on the device."""
+    if name.startswith("__"):  # module protocol (__path__, __wrapped__, ...) is not NumPy's
+        raise AttributeError(f"module 'chainrule.simdevice' has no attribute {name!r}")
     if name in ("random", "linalg"):
         return _Namespace(getattr(np, name), f"xp.{name}")
     attr = getattr(np, name)  # AttributeError: NumPy has no such name either

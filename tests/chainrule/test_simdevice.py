@@ -83,3 +83,8 @@ def test_asarray_is_the_way_onto_the_device_and_get_the_way_back():
     assert isinstance(dev, simdevice.ndarray)
     with pytest.raises(AttributeError):
         simdevice.no_such_function  # noqa: B018
+
+
+def test_the_module_is_not_mistaken_for_numpy_or_a_package():
+    assert not hasattr(simdevice, "__path__")  # NumPy's would make it look like a package
+    assert not hasattr(simdevice, "__wrapped__")
