@@ -25,14 +25,10 @@ import time
 
 import _common  # noqa: F401 (single-threaded BLAS for the CPU stand-in)
 import numpy as np
+from bench_two_layer import torch, torch_step  # the same step, torch None when missing
 
 from chainrule import TwoLayerNet, simdevice
 from chainrule.backend import gpu_available, to_device, to_numpy
-
-try:
-    import torch
-except ImportError:  # optional peer
-    torch = None
 
 REG, LR = 1e-3, 1e-3
 
@@ -40,21 +36,6 @@ REG, LR = 1e-3, 1e-3
 def step_flops(N, D, H, C):
     """Floating-point operations of the step's matrix products."""
     return 2 * N * (2 * D * H + 3 * H * C)
-
-
-def torch_step(p, X, y):
-    for t in p.values():
-        t.grad = None
-    h = torch.relu(X @ p["W1"] + p["b1"])
-    scores = h @ p["W2"] + p["b2"]
-    loss = torch.nn.functional.cross_entropy(scores, y) + 0.5 * REG * (
-        (p["W1"] * p["W1"]).sum() + (p["W2"] * p["W2"]).sum()
-    )
-    loss.backward()
-    with torch.no_grad():
-        for t in p.values():
-            t -= LR * t.grad
-    return loss
 
 
 def best_of(fns, sync, repeat):
@@ -117,12 +98,12 @@ def main():
         tp = {k: torch.tensor(v, device=torch_device, requires_grad=True) for k, v in start.items()}
         tX = torch.tensor(X, device=torch_device)
         ty = torch.tensor(y, device=torch_device)
-        t_loss = float(torch_step(tp, tX, ty).detach())
+        t_loss = float(torch_step(tp, tX, ty, REG, LR).detach())
         assert abs(t_loss - loss) < 1e-3 * abs(loss), f"losses differ: torch {t_loss}, {loss}"
         for k, v in start.items():  # undo that step: both start from the same parameters
             with torch.no_grad():
                 tp[k].copy_(torch.tensor(v, device=torch_device))
-        fns[f"torch autograd ({torch_device})"] = lambda: torch_step(tp, tX, ty)
+        fns[f"torch autograd ({torch_device})"] = lambda: torch_step(tp, tX, ty, REG, LR)
     best = best_of(fns, sync, args.repeat)
     flops = step_flops(N, D, H, C)
     base = best.get(f"torch autograd ({torch_device})", best["chainrule.layers"])

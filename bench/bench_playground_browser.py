@@ -26,26 +26,16 @@ WINDOW = 5.0  # seconds
 
 def main():
     try:
-        chromium, chromedriver = lab_test.browser_paths()
+        lab_test.browser_paths()
     except BaseException as exc:  # pytest.skip raises a BaseException subclass
         print(f"skipped: {exc}")
         return
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     with tempfile.TemporaryDirectory() as tmp:
         lab = lab_test.Lab(Path(tmp))
         lab.start()
         driver = None
         try:
-            options = webdriver.ChromeOptions()
-            options.binary_location = chromium
-            for flag in lab_test.CHROMIUM_FLAGS:
-                options.add_argument(flag)
-            driver = webdriver.Chrome(
-                service=Service(executable_path=chromedriver), options=options
-            )
-            driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
+            driver = lab_test.start_chromium(lab)
             session = lab_test.Session(lab, driver, Path(tmp))
             session.open_and_run(lab_test.PLAYGROUND_CELL, "playground.ipynb")
             session.wait("the figure", session.figure_src, lab_test.START_TIMEOUT)

@@ -25,7 +25,34 @@ ACTIVATIONS = {
 }
 
 
-class TwoLayerNet:
+class _Net:
+    """What both nets share: the argument checks, ``predict`` and the gradient-descent ``step``.
+
+    A subclass defines ``scores(X)`` and ``loss(X, y)``.
+    """
+
+    @staticmethod
+    def _check(where, activation, reg):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"{where}: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            )
+        if not is_real(reg) or not reg >= 0:
+            raise ValueError(f"{where}: reg must be a number >= 0, got {reg!r}")
+
+    def predict(self, X):
+        """Predicted labels of shape (N,)."""
+        return self.scores(X).argmax(axis=1)
+
+    def step(self, X, y, learning_rate):
+        """One step of gradient descent on the batch (X, y); returns the loss before the step."""
+        loss, grads = self.loss(X, y)
+        for name, grad in grads.items():
+            self.params[name] -= learning_rate * grad
+        return loss
+
+
+class TwoLayerNet(_Net):
     """affine - activation - affine - softmax loss, with L2 weight decay 0.5 * reg * ||W||^2.
 
     Parameters (``params``):
@@ -49,10 +76,7 @@ class TwoLayerNet:
         dtype=np.float64,
         xp=np,
     ):
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"TwoLayerNet: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-            )
+        self._check("TwoLayerNet", activation, reg)
         for name, value in (
             ("input_dim", input_dim),
             ("hidden_dim", hidden_dim),
@@ -60,8 +84,6 @@ class TwoLayerNet:
         ):
             if not is_integer(value) or value < 1:
                 raise ValueError(f"TwoLayerNet: {name} must be a positive integer, got {value!r}")
-        if not is_real(reg) or not reg >= 0:
-            raise ValueError(f"TwoLayerNet: reg must be a number >= 0, got {reg!r}")
         self.activation = activation
         self.reg = reg
         self.dtype = np.dtype(dtype)
@@ -89,10 +111,6 @@ class TwoLayerNet:
         s, _ = layers.affine_forward(a, p["W2"], p["b2"])
         return s
 
-    def predict(self, X):
-        """Predicted labels of shape (N,)."""
-        return self.scores(X).argmax(axis=1)
-
     def loss(self, X, y=None):
         """Loss and gradients for inputs X of shape (N, D) and labels y of shape (N,).
 
@@ -118,15 +136,8 @@ class TwoLayerNet:
         grads = {"W1": dW1 + dreg1, "b1": db1, "W2": dW2 + dreg2, "b2": db2}
         return data_loss + reg1 + reg2, grads
 
-    def step(self, X, y, learning_rate):
-        """One step of gradient descent on the batch (X, y); returns the loss before the step."""
-        loss, grads = self.loss(X, y)
-        for name, grad in grads.items():
-            self.params[name] -= learning_rate * grad
-        return loss
 
-
-class MLP:
+class MLP(_Net):
     """affine - activation - ... - affine - softmax loss, with layer sizes ``sizes``.
 
     ``sizes = [D, H1, ..., Hk, C]``: inputs of dimension D, k hidden layers, C classes.
@@ -141,12 +152,7 @@ class MLP:
             raise ValueError(
                 f"MLP: sizes must be at least two positive integers [D, ..., C], got {sizes!r}"
             )
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"MLP: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-            )
-        if not is_real(reg) or not reg >= 0:
-            raise ValueError(f"MLP: reg must be a number >= 0, got {reg!r}")
+        self._check("MLP", activation, reg)
         self.sizes, self.activation, self.reg = sizes, activation, reg
         self.dtype, self.xp = np.dtype(dtype), xp
         rng = np.random.default_rng(seed)
@@ -173,10 +179,6 @@ class MLP:
         """Class scores of shape (N, C) for inputs X of shape (N, D)."""
         return self._forward(X)[0]
 
-    def predict(self, X):
-        """Predicted labels of shape (N,)."""
-        return self.scores(X).argmax(axis=1)
-
     def loss(self, X, y=None):
         """(loss, grads) for X of shape (N, D) and labels y of shape (N,); scores without y."""
         scores, caches = self._forward(X)
@@ -193,10 +195,3 @@ class MLP:
             if i > 1:
                 dout = act_backward(dout, caches.pop())
         return loss, grads
-
-    def step(self, X, y, learning_rate):
-        """One step of gradient descent on the batch (X, y); returns the loss before the step."""
-        loss, grads = self.loss(X, y)
-        for name, grad in grads.items():
-            self.params[name] -= learning_rate * grad
-        return loss

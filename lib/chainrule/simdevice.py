@@ -122,17 +122,13 @@ def _index(index):
 
 
 def _operand(value, where):
-    """A device array's data, a scalar as it is; a host array is refused."""
-    if isinstance(value, DeviceArray):
-        return value._a
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        raise TypeError(_mixed(where))
+    """An operator's other side: as ``_unwrap``, but a Python list or tuple is refused too."""
     if isinstance(value, (list, tuple)):
         raise TypeError(
             f"{where}: got a Python {type(value).__name__}; make it an array on the device "
             "first with xp.asarray(...)"
         )
-    return value
+    return _unwrap(value, where)
 
 
 def _binary(name, symbol):
@@ -194,6 +190,7 @@ def _to_device(value):
 
 
 def _unwrap(value, where):
+    """Arguments: device arrays to their data (in lists, tuples, dicts too); host arrays refused."""
     if isinstance(value, (list, tuple)):
         return type(value)(_unwrap(v, where) for v in value)
     if isinstance(value, dict):
@@ -212,11 +209,8 @@ def _wrap_callable(fn, where, host_ok=False):
         else:
             args, kwargs = _unwrap(args, where), _unwrap(kwargs, where)
         result = fn(*args, **kwargs)
-        if not isinstance(result, (np.ndarray, np.generic, tuple, list)) and callable(
-            getattr(result, "__class__", None)
-        ):
-            if type(result).__module__.startswith("numpy.random"):
-                return _Namespace(result, f"{where}(...)")  # a Generator: its draws, on device
+        if type(result).__module__.startswith("numpy.random"):
+            return _Namespace(result, f"{where}(...)")  # a Generator: its draws, on device
         return _to_device(result)
 
     call.__name__ = getattr(fn, "__name__", where)

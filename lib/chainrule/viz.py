@@ -235,28 +235,12 @@ def _edge(ax, src, dst, value, grad, t=0.4, rad=0.0):
     norm = max((tx * tx + ty * ty) ** 0.5, 1e-12)
     nx, ny = -ty / norm, tx / norm  # left of the direction of travel: "above" going right
     ground = {"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.85}
-    if value is not None:
-        ax.text(
-            mx + _OFF * nx,
-            my + _OFF * ny,
-            fmt(value),
-            color=VALUE_COLOR,
-            ha="center",
-            va="center",
-            fontsize=9,
-            bbox=ground,
-        )
-    if grad is not None:
-        ax.text(
-            mx - _OFF * nx,
-            my - _OFF * ny,
-            fmt(grad),
-            color=GRAD_COLOR,
-            ha="center",
-            va="center",
-            fontsize=9,
-            bbox=ground,
-        )
+    for number, side, color in ((value, 1, VALUE_COLOR), (grad, -1, GRAD_COLOR)):
+        if number is not None:
+            x, y = mx + side * _OFF * nx, my + side * _OFF * ny
+            ax.text(
+                x, y, fmt(number), color=color, ha="center", va="center", fontsize=9, bbox=ground
+            )
 
 
 _OFF = 0.2  # how far an edge's labels sit off the line

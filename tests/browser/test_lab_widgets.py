@@ -227,8 +227,11 @@ def lab(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(lab):
+def start_chromium(lab):
+    """Headless Chromium under Selenium, given Debian's binaries: nothing is downloaded.
+
+    Skips (as ``browser_paths``) without them. The caller quits the driver.
+    """
     chromium, chromedriver = browser_paths()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -242,18 +245,23 @@ def browser(lab):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SE_OFFLINE", "true")
         mp.setenv("SE_AVOID_STATS", "true")
-        service = Service(
-            executable_path=chromedriver, log_output=str(lab.base / "chromedriver.log")
-        )
+        log = str(lab.base / "chromedriver.log")
+        service = Service(executable_path=chromedriver, log_output=log)
         driver = webdriver.Chrome(service=service, options=options)
-        try:
-            # Headless, the page may not count as focused (JupyterLab then has no current
-            # widget and keys go nowhere); have Chromium treat it as focused, as a user's is.
-            driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
-            driver.set_script_timeout(30)
-            yield driver
-        finally:
-            driver.quit()
+    # Headless, the page may not count as focused (JupyterLab then has no current widget and
+    # keys go nowhere); have Chromium treat it as focused, as a user's is.
+    driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
+    driver.set_script_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    driver = start_chromium(lab)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 def readout_value(text):
@@ -373,6 +381,16 @@ class Session:
         )
         self.js("window.jupyterapp.commands.execute('notebook:run-all-cells');")
 
+    def visible(self, selector, what):
+        """The first displayed element matching ``selector``, once there is one."""
+        return self.wait(
+            f"{what} ({selector})",
+            lambda: [
+                e for e in self.driver.find_elements("css selector", selector) if e.is_displayed()
+            ],
+            REDRAW_TIMEOUT,
+        )[0]
+
     def accept_dialog(self):
         """Accepts a dialog (a kernel choice, say) if one is up; the notebook names python3."""
         for button in self.driver.find_elements("css selector", ".jp-Dialog .jp-mod-accept"):
@@ -413,11 +431,7 @@ def test_moving_the_b_slider_redraws_the_figure(lab, browser, tmp_path):
     with s.diagnostics():
         s.open_and_run(CELL, NOTEBOOK)
         src = s.wait(f"the figure ({FIGURE}) to be shown", s.figure_src, START_TIMEOUT)
-        handle = s.wait(
-            f"the b slider's handle ({HANDLE})",
-            lambda: [h for h in browser.find_elements("css selector", HANDLE) if h.is_displayed()],
-            REDRAW_TIMEOUT,
-        )[0]
+        handle = s.visible(HANDLE, "the b slider's handle")
         readout = browser.find_element("css selector", READOUT)
         start = readout.text
         if readout_value(start) != -3:
@@ -483,11 +497,7 @@ def test_play_trains_live_in_the_kernel_and_pause_stops_it(lab, browser, tmp_pat
     with s.diagnostics():
         s.open_and_run(PLAYGROUND_CELL, "playground.ipynb")
         src = s.wait(f"the figure ({FIGURE}) to be shown", s.figure_src, START_TIMEOUT)
-        button = s.wait(
-            f"the play button ({PLAY})",
-            lambda: [b for b in browser.find_elements("css selector", PLAY) if b.is_displayed()],
-            REDRAW_TIMEOUT,
-        )[0]
+        button = s.visible(PLAY, "the play button")
         status = browser.find_element("css selector", STATUS)
         s.js("arguments[0].scrollIntoView({block: 'center'});", button)
         button.click()

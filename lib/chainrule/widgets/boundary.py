@@ -15,11 +15,13 @@ import ipywidgets as w
 import numpy as np
 
 from .._checks import is_integer
-from ..layers import sigmoid_forward
+from ..activations import ACTIVATIONS
 from ..viz import decision_grid
 from ._app import App, guarded
 
 __all__ = ["BoundaryExplorer", "clip_line", "linear_text", "AARHUS_UNITS", "PRESETS"]
+
+_sigmoid = ACTIVATIONS["sigmoid"].f  # overflow-free for any z
 
 # h1 = sigmoid(10 x1 + 10 x2 - 30), h2 = sigmoid(10 x1 - 10 x2 - 30), h3 = sigmoid(-10 x1 + x2 - 3)
 AARHUS_UNITS = ((10.0, 10.0, -30.0), (10.0, -10.0, -30.0), (-10.0, 1.0, -3.0))
@@ -77,10 +79,6 @@ def linear_text(terms, const, spec=".2f"):
     first_sign, first = out[0]
     text = ("-" if first_sign == "-" else "") + first
     return text + "".join(f" {sign} {term}" for sign, term in out[1:])
-
-
-def _sigmoid(z):
-    return sigmoid_forward(z)[0]
 
 
 class BoundaryExplorer(App):
@@ -231,6 +229,7 @@ class BoundaryExplorer(App):
         fig.clear()
         self.animated = []
         extent = UNIT_EXTENT if self.mode == "unit" else AARHUS_EXTENT
+        self._xx, self._yy, self._grid = decision_grid(extent, self.resolution)  # every redraw
         ax = fig.add_axes((0.11, 0.11, 0.66, 0.8))  # square plot, colour bar to its right
         cax = fig.add_axes((0.81, 0.11, 0.03, 0.8))
         self._im = ax.imshow(
@@ -283,8 +282,7 @@ class BoundaryExplorer(App):
         if getattr(self, "_built_for", None) != self.mode:
             self._build()
         extent = UNIT_EXTENT if self.mode == "unit" else AARHUS_EXTENT
-        _, _, points = decision_grid(extent, self.resolution)
-        self.field = self.probability(points).reshape(self.resolution, self.resolution)
+        self.field = self.probability(self._grid).reshape(self.resolution, self.resolution)
         self._im.set_data(self.field)
         ax = self.figure.axes[0]
         if self.mode == "unit":
@@ -349,9 +347,9 @@ class BoundaryExplorer(App):
             self._contour = None
         field = self.field
         if field.min() < 0.5 < field.max():
-            xx = np.linspace(extent[0], extent[1], self.resolution)
-            yy = np.linspace(extent[2], extent[3], self.resolution)
-            self._contour = ax.contour(xx, yy, field, levels=[0.5], colors="k", linewidths=2)
+            self._contour = ax.contour(
+                self._xx, self._yy, field, levels=[0.5], colors="k", linewidths=2
+            )
             self.animate(self._contour)
         out = linear_text([(p["v1"], "h1"), (p["v2"], "h2"), (p["v3"], "h3")], p["c"], "g")
         ax.set_title(f"p = σ({out})", fontsize=10)

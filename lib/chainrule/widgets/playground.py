@@ -18,6 +18,7 @@ import time
 
 import ipywidgets as w
 import numpy as np
+from matplotlib.colors import to_rgb
 
 from .. import data
 from .._checks import is_integer, is_real
@@ -255,6 +256,10 @@ class TrainingPlayground(App):
     # -- drawing -----------------------------------------------------------------------------
 
     def _build_figure(self):
+        _, _, self._grid = decision_grid(EXTENT, self.resolution)  # the points drawn each frame
+        self._colors = np.array(
+            [to_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(self.classes)]
+        )
         fig = self.figure
         fig.clear()
         self.ax_boundary, self.ax_loss = fig.subplots(1, 2, width_ratios=(1, 1.25))
@@ -292,15 +297,13 @@ class TrainingPlayground(App):
 
     def draw(self):
         """Redraw the boundary and the loss curve from the current net, and render."""
-        _, _, points = decision_grid(EXTENT, self.resolution)
-        scores = self.net.scores(points)
+        scores = self.net.scores(self._grid)
         scores = scores - scores.max(axis=1, keepdims=True)
         probs = np.exp(scores)
         probs /= probs.sum(axis=1, keepdims=True)
         self.field = probs.reshape(self.resolution, self.resolution, self.classes)
-        colors = np.array([_rgb(CLASS_COLORS[c % len(CLASS_COLORS)]) for c in range(self.classes)])
         if np.isfinite(self.field).all():  # a diverged net keeps its last good picture
-            self._im.set_data(0.45 + 0.55 * (self.field @ colors))  # class colours, lightened
+            self._im.set_data(0.45 + 0.55 * (self.field @ self._colors))  # lightened
         self._loss_line.set_data(np.arange(len(self.losses)), self.losses)
         finite = [v for v in self.losses if np.isfinite(v) and v > 0]
         # x doubles as training goes on and y (log scale) spans whole decades of the losses
@@ -328,10 +331,6 @@ class TrainingPlayground(App):
             self.ax_loss.set_title(setup, fontsize=9)
             self.invalidate()
         self.render()
-
-
-def _rgb(hex_color):
-    return [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
 
 
 def _choice(name, value, options):

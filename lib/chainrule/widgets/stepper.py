@@ -185,11 +185,12 @@ class BackwardStepper(App):
         for step in steps:
             for inp, down in zip(step.node.inputs, step.downstream):
                 self._branches.setdefault(inp.name, []).append(down)
-        width, _ = graph_figsize(graph, max_width=11.0)
-        self._caption_width, self._caption_lines = int(width * 13), 1
+        # every step's text, and the figure's size, fixed for this graph
+        self._texts = [self._text_at(k) for k in range(self.end + 1)]
+        self._size = graph_figsize(graph, max_width=11.0)
+        self._caption_width = int(self._size[0] * 13)
         self._caption_lines = max(
-            len(textwrap.wrap(self._text_at(k)[0], width=self._caption_width))
-            for k in range(self.end + 1)
+            len(textwrap.wrap(text, width=self._caption_width)) for text, _ in self._texts
         )
         self.show_info("")
         self.go(0)
@@ -209,7 +210,7 @@ class BackwardStepper(App):
             return
         self.position = max(0, min(int(position), self.end))
         k, n_fwd = self.position, len(self.gates)
-        self.text, highlight = self._text_at(k)
+        self.text, highlight = self._texts[k]
         fwd = min(k, n_fwd)
         bwd = max(0, k - n_fwd)
         self.buttons["forward"].disabled = k >= n_fwd
@@ -229,7 +230,7 @@ class BackwardStepper(App):
             show_names=True,
         )
         # the step's formula in the figure too: on a projector, and in the still picture
-        width, height = graph_figsize(self.graph, max_width=11.0)
+        width, height = self._size
         extra = 0.2 * self._caption_lines + 0.1  # the same for every step: no jumping
         fig.set_size_inches(width, height + extra)
         ax.set_title(self._caption(self.text), fontsize=9, loc="left", family="monospace")
