@@ -6,10 +6,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format bench release lab clean help
+.PHONY: demo lectures test lint format bench release lab clean help
 
 help:
-	@echo "make demo    run the lecture examples through chainrule, step by step"
+	@echo "make demo    grade a sample class: collect, sandboxed grading, feedback, report"
+	@echo "make lectures run the lecture examples through chainrule, step by step"
 	@echo "make test    lint and run the whole test suite"
 	@echo "make bench   run the benchmarks in bench/ (prints ratios against peers)"
 	@echo "make release regenerate the student notebooks in notebooks/ from solutions/"
@@ -24,6 +25,9 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
+	$(PY) -m autograder demo
+
+lectures: $(STAMP)
 	$(PY) -m chainrule.demo
 
 test: $(STAMP) lint

@@ -3,6 +3,11 @@
 backprop-kit release [ASSIGNMENT ...]   regenerate notebooks/ from solutions/
 backprop-kit release --check            fail, listing them, if notebooks/ is out of date
 backprop-kit check NOTEBOOK             run a notebook's visible tests, one line per task
+backprop-kit collect PATH               import a folder or LMS zip of submissions
+backprop-kit grade                      grade what was collected: sandboxed, parallel, resumable
+backprop-kit feedback                   an HTML page per student and notebook
+backprop-kit report [--csv PATH]        grades CSV, task pass rates, hints, charts
+backprop-kit demo                       the whole pipeline on a throw-away course
 """
 
 import argparse
@@ -18,6 +23,10 @@ EXAMPLES = """examples:
   backprop-kit release 01-graphs        regenerate one assignment
   backprop-kit release --check          exit 1 and list notebooks that are out of date
   backprop-kit check notebooks/01-graphs/graphs.ipynb
+  backprop-kit collect ~/Downloads/graphs-submissions.zip --assignment 01-graphs
+  backprop-kit grade --workers 2
+  backprop-kit feedback && backprop-kit report --csv grades.csv
+  backprop-kit demo
 """
 
 
@@ -29,6 +38,11 @@ def _parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--course", help="course root (default: the repository)")
+    p.add_argument(
+        "--db-url",
+        help="gradebook database URL (default: sqlite:///<course>/.nbgrader/gradebook.db; "
+        "postgresql://... for a shared server)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser(
         "release",
@@ -49,19 +63,137 @@ def _parser():
     )
     c.add_argument("notebook", help="path of the .ipynb to check")
     c.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    _pipeline_parsers(sub)
     return p
+
+
+def _pipeline_parsers(sub):
+    co = sub.add_parser(
+        "collect",
+        help="import a folder or LMS zip of submissions into submitted/",
+        description="Copy each student's notebooks into submitted/<student>/<assignment>/ with "
+        "a timestamp; a newer submission already collected is kept; damaged or unrecognised "
+        "files are reported and set aside in .nbgrader/rejected/.",
+    )
+    co.add_argument("path", help="a folder of submissions or a .zip downloaded from an LMS")
+    co.add_argument("--assignment", help="the assignment id (default: inferred from names)")
+    g = sub.add_parser(
+        "grade",
+        help="autograde everything collected, in parallel sandboxes",
+        description="Run each submission in its own sandbox and merge the scores into the "
+        "gradebook. Re-running skips what is graded and unchanged; a killed run loses nothing.",
+    )
+    g.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    g.add_argument("--workers", type=int, default=2, help="sandboxes at a time (default 2)")
+    g.add_argument("--force", action="store_true", help="grade again what is already graded")
+    g.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (60)")
+    g.add_argument("--notebook-timeout", type=float, default=600, help="seconds per notebook (600)")
+    g.add_argument("--memory-mb", type=int, default=2048, help="memory per submission (2048)")
+    g.add_argument(
+        "--sandbox",
+        choices=["bubblewrap", "unshare", "none"],
+        help="force a sandbox kind (default: the strongest available)",
+    )
+    f = sub.add_parser(
+        "feedback",
+        help="write an HTML feedback page per student and notebook",
+        description="feedback/<student>/<assignment>/<notebook>.html: the score, each task's "
+        "result and hints, and the notebook as run; never the hidden tests or server paths.",
+    )
+    f.add_argument("--assignment", help="only this assignment")
+    f.add_argument("--student", action="append", help="only this student (repeatable)")
+    r = sub.add_parser(
+        "report",
+        help="grades CSV, per-task pass rates, hints fired, score charts",
+        description="Write reports/grades.csv (one row per student and notebook), tasks.csv, "
+        "hints.csv, scores.png and tasks.png, and print a summary.",
+    )
+    r.add_argument("--assignment", help="only this assignment")
+    r.add_argument("--csv", help="where to write the grades CSV (default reports/grades.csv)")
+    r.add_argument("--out", help="folder for the other files (default reports/)")
+    d = sub.add_parser(
+        "demo",
+        help="collect, grade, feedback and report on a throw-away course with sample students",
+        description="Build a course from the repository's solutions in a temporary folder, "
+        "collect the bundled sample submissions (correct, partial, blank, buggy and hostile), "
+        "grade them in sandboxes, write feedback and reports, and print the gradebook.",
+    )
+    d.add_argument("--keep", metavar="DIR", help="build the course in DIR and keep it")
+    d.add_argument("--workers", type=int, default=2, help="sandboxes at a time (default 2)")
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     try:
-        if args.command == "release":
-            return _release(Course(args.course), args)
-        return _check(args)
+        if args.command == "check":
+            return _check(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(keep=args.keep, workers=args.workers)
+        course = _course(args)
+        return COMMANDS[args.command](course, args)
     except CourseError as err:
         print(f"backprop-kit {args.command}: {err}", file=sys.stderr)
         return 2
+
+
+def _course(args):
+    return Course(args.course, db_url=args.db_url)
+
+
+def _collect(course, args):
+    from .collect import collect
+
+    report = collect(course, args.path, args.assignment)
+    print(report.format())
+    return report.exit_code
+
+
+def _grade(course, args):
+    from .grade import grade
+    from .sandbox import Limits, detect_isolation
+
+    try:
+        limits = Limits(
+            cell_seconds=args.cell_timeout,
+            notebook_seconds=args.notebook_timeout,
+            memory_mb=args.memory_mb,
+        )
+    except ValueError as err:
+        raise CourseError(str(err)) from None
+    isolation = detect_isolation(args.sandbox) if args.sandbox else detect_isolation()
+    if args.sandbox and isolation.kind != args.sandbox:
+        raise CourseError(f"--sandbox {args.sandbox} is not available here: {isolation.detail}")
+    if isolation.kind != "bubblewrap":
+        print(f"warning: {isolation.detail}", file=sys.stderr)
+    run = grade(
+        course,
+        args.assignment,
+        workers=args.workers,
+        force=args.force,
+        limits=limits,
+        isolation=isolation,
+    )
+    print(run.format())
+    return 0
+
+
+def _feedback(course, args):
+    from .feedback import write_feedback
+
+    pages = write_feedback(course, args.assignment, args.student)
+    print(f"wrote {len(pages)} feedback pages under {course.root / 'feedback'}")
+    return 0
+
+
+def _report(course, args):
+    from .report import write_report
+
+    report = write_report(course, args.assignment, csv_path=args.csv, out_dir=args.out)
+    print(report.format())
+    return 0
 
 
 def _release(course, args):
@@ -89,6 +221,14 @@ def _check(args):
     print(format_report(args.notebook, results))
     return 0 if all(r.status == "pass" for r in results) else 1
 
+
+COMMANDS = {
+    "release": _release,
+    "collect": _collect,
+    "grade": _grade,
+    "feedback": _feedback,
+    "report": _report,
+}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

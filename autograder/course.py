@@ -3,19 +3,40 @@
 The repository is the course root by default; ``BACKPROP_KIT_COURSE`` or ``Course(root)`` points
 elsewhere (the tests grade in a temporary copy). Configuration comes from the committed
 ``autograder/nbgrader_config.py``, never from a user's home directory.
+
+The gradebook is a SQLite file in the course, ``<root>/.nbgrader/gradebook.db``, unless
+``BACKPROP_KIT_DB_URL`` or ``Course(db_url=...)`` names another database: a PostgreSQL server
+serves a course graded on more than one machine (``pip install 'backprop-kit[postgres]'``)::
+
+    sqlite:////srv/course/.nbgrader/gradebook.db
+    postgresql://grader:secret@db.example.org/gradebook
+    postgresql+psycopg2://postgres@/gradebook?host=/run/postgresql
 """
 
+import importlib.util
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["Course", "CourseError", "PACKAGE_DIR", "REPO_ROOT"]
+__all__ = [
+    "Course",
+    "CourseError",
+    "PACKAGE_DIR",
+    "REPO_ROOT",
+    "DB_URL_SCHEMES",
+    "check_db_url",
+    "sqlite_gradebook_url",
+    "mask_password",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 CONFIG_FILE = PACKAGE_DIR / "nbgrader_config.py"
 IGNORED = {".ipynb_checkpoints", "__pycache__"}
+DB_URL_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg2://")
+POSTGRES_DRIVER = "psycopg2"
 
 
 class CourseError(RuntimeError):
@@ -23,21 +44,28 @@ class CourseError(RuntimeError):
 
 
 class Course:
-    """One nbgrader course: ``solutions/`` (source) and ``notebooks/`` (release) under ``root``."""
+    """One nbgrader course: ``solutions/`` (source) and ``notebooks/`` (release) under ``root``.
 
-    def __init__(self, root=None):
+    ``db_url`` is the gradebook's SQLAlchemy URL: the argument, else ``BACKPROP_KIT_DB_URL``, else
+    the SQLite file ``<root>/.nbgrader/gradebook.db``; it is checked here (``check_db_url``).
+    """
+
+    def __init__(self, root=None, db_url=None):
         self.root = Path(root or os.environ.get("BACKPROP_KIT_COURSE") or REPO_ROOT).resolve()
         self.source_dir = self.root / "solutions"
         self.release_dir = self.root / "notebooks"
+        self.db_url = check_db_url(
+            db_url or os.environ.get("BACKPROP_KIT_DB_URL") or sqlite_gradebook_url(self.root)
+        )
 
     def __repr__(self):
         return f"Course({str(self.root)!r})"
 
     def config(self):
-        """The traitlets ``Config`` nbgrader runs with for this course."""
+        """The traitlets ``Config`` nbgrader runs with for this course (``db_url`` included)."""
         from traitlets.config.loader import PyFileConfigLoader
 
-        with _env(BACKPROP_KIT_COURSE=str(self.root)):
+        with _env(BACKPROP_KIT_COURSE=str(self.root), BACKPROP_KIT_DB_URL=self.db_url):
             return PyFileConfigLoader(CONFIG_FILE.name, path=str(PACKAGE_DIR)).load_config()
 
     def api(self):
@@ -74,6 +102,46 @@ class Course:
 
     def release_notebooks(self, assignment):
         return sorted((self.release_dir / assignment).glob("*.ipynb"))
+
+
+def sqlite_gradebook_url(root):
+    """The course's own SQLite gradebook: ``sqlite:///<root>/.nbgrader/gradebook.db``.
+
+    A scratch course passes it as ``db_url`` to stay off a gradebook named by the environment.
+    """
+    return "sqlite:///" + str(Path(root).resolve() / ".nbgrader" / "gradebook.db")
+
+
+def check_db_url(url):
+    """``url`` when nbgrader can keep a gradebook there; a ``CourseError`` saying why not.
+
+    Accepted: ``sqlite:///<path>`` and ``postgresql://`` or ``postgresql+psycopg2://`` with the
+    psycopg2 driver installed. Messages show the URL with its password masked.
+    """
+    if not url.startswith(DB_URL_SCHEMES):
+        raise CourseError(
+            f"gradebook URL {mask_password(url)!r} is not supported; "
+            f"expected one starting with {', '.join(DB_URL_SCHEMES)} "
+            "(from Course(db_url=...) or BACKPROP_KIT_DB_URL)"
+        )
+    if url.startswith("postgresql") and importlib.util.find_spec(POSTGRES_DRIVER) is None:
+        raise CourseError(
+            f"gradebook URL {mask_password(url)!r} needs the PostgreSQL driver {POSTGRES_DRIVER}, "
+            "which is not installed; install it with: pip install 'backprop-kit[postgres]' "
+            "(or pip install psycopg2-binary)"
+        )
+    return url
+
+
+# Up to the last "@": a password written unencoded may hold "@", "/" or "?".
+_USERINFO_PASSWORD = re.compile(r"(://[^:/@?#]*):.*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def mask_password(url):
+    """``url`` with any password (``user:password@`` or ``?password=``) replaced by ``***``."""
+    url = _USERINFO_PASSWORD.sub(r"\1:***@", url)
+    return _QUERY_PASSWORD.sub(r"\1***", url)
 
 
 def _tools_on_path():

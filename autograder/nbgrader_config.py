@@ -8,6 +8,9 @@ assignment list use the same course without anything in a user's home directory.
     notebooks/<assignment>/<notebook>.ipynb   nbgrader "release" (generated, committed)
     .nbgrader/gradebook.db                    the gradebook (SQLite, not committed)
     .nbgrader/exchange/                       the exchange, inside the course (not committed)
+
+BACKPROP_KIT_DB_URL puts the gradebook elsewhere, e.g. on a PostgreSQL server
+(postgresql://user:password@host/gradebook); `Course` checks the URL and sets it here.
 """
 
 import os
@@ -23,7 +26,9 @@ c.CourseDirectory.root = root
 c.CourseDirectory.course_id = "backprop-kit"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(state, "gradebook.db")
+c.CourseDirectory.db_url = os.environ.get("BACKPROP_KIT_DB_URL") or "sqlite:///" + os.path.join(
+    state, "gradebook.db"
+)
 
 # The exchange lives inside the course, so the JupyterLab extension's assignment list works in
 # a single-user setup instead of failing on a missing /srv/nbgrader/exchange. A multi-user

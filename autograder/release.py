@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .course import IGNORED, Course, CourseError, files_under
+from .course import IGNORED, Course, CourseError, files_under, sqlite_gradebook_url
 
 __all__ = ["release", "stale", "ReleaseError"]
 
@@ -43,7 +43,7 @@ def stale(course=None, assignments=None):
     course = course or Course()
     assignments = course.resolve(assignments)
     with tempfile.TemporaryDirectory(prefix="backprop-kit-release-") as tmp:
-        scratch = Course(tmp)
+        scratch = Course(tmp, db_url=sqlite_gradebook_url(tmp))
         for a in assignments:
             shutil.copytree(
                 course.source_dir / a,

@@ -7,17 +7,21 @@ from pathlib import Path
 import nbformat
 
 from autograder import Course
-from autograder.course import REPO_ROOT
+from autograder.course import REPO_ROOT, sqlite_gradebook_url
 
 __all__ = ["scratch_course", "filled_in", "submit"]
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
-def scratch_course(tmp_path, assignments=None):
-    """Copy solutions/ into ``tmp_path`` and release it there (which fills the gradebook)."""
+def scratch_course(tmp_path, assignments=None, db_url=None):
+    """Copy solutions/ into ``tmp_path`` and release it there (which fills the gradebook).
+
+    The gradebook is the course's SQLite file unless ``db_url`` names another database; a
+    ``BACKPROP_KIT_DB_URL`` in the environment is never used, so tests stay off a real gradebook.
+    """
     src = Course(REPO_ROOT)
-    course = Course(tmp_path)
+    course = Course(tmp_path, db_url=db_url or sqlite_gradebook_url(tmp_path))
     for a in assignments or src.assignments():
         shutil.copytree(src.source_dir / a, course.source_dir / a)
         result = course.api().generate_assignment(a, force=True, create=True)

@@ -72,3 +72,34 @@ def test_untouched_release_earns_zero_without_grader_errors(graded, assignment):
     earned = {k: v for k, v in cells.items() if v[0] != 0}
     assert not earned, f"tasks scoring without any work (score, max): {earned}"
     assert score == 0 and max_score > 0
+
+
+@pytest.fixture(scope="module")
+def kit_graded(tmp_path_factory):
+    """The same two students, graded by the kit's own sandboxed grader."""
+    from autograder.grade import grade
+
+    course = scratch_course(tmp_path_factory.mktemp("kit"))
+    for a in ASSIGNMENTS:
+        perfect, untouched = {}, {}
+        for release in course.release_notebooks(a):
+            perfect[release.name] = filled_in(release, course.source_dir / a / release.name)
+            untouched[release.name] = nbformat.read(release, as_version=4)
+        submit(course, "perfect", a, perfect)
+        submit(course, "untouched", a, untouched)
+    run = grade(course, ASSIGNMENTS, workers=2, progress=False)
+    return {(r.assignment, r.student_id): r for r in run.graded}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_kit_grader_gives_solutions_full_marks_and_untouched_zero(kit_graded, assignment):
+    """Under the sandboxed grader, does each solution get every point, unflagged, and each
+    untouched release zero, with a status and no false alarm?"""
+    perfect = kit_graded[assignment, "perfect"]
+    for nb in perfect.notebooks:
+        assert (nb.status, nb.reason) == ("graded", "")
+        assert nb.score == nb.max_score > 0, [t for t in nb.tasks if t.status != "pass"]
+    untouched = kit_graded[assignment, "untouched"]
+    for nb in untouched.notebooks:
+        assert (nb.status, nb.score) == ("graded", 0.0), nb.reason
+        assert {t.status for t in nb.tasks} <= {"todo", "fail"}

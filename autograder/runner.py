@@ -1,0 +1,506 @@
+"""The process that runs one submission's cells inside the sandbox, and watches them.
+
+It is started by ``autograder.sandbox`` as ``python runner.py`` and imports nothing of the
+grader: only the standard library, IPython and what the notebook imports. The grader, outside
+the sandbox, sends the cells one at a time over a pipe, so the hidden tests are never on the
+sandbox's disk and a cell cannot read the ones after it. Protocol, one JSON object per line:
+
+    fd 0 (requests)  {"op": "init", "config": {...}}  then  {"op": "run", "cell": 7, "source":
+                     "...", "student": true, "timeout": 60}  ...  {"op": "finish"}
+    fd 1 (replies)   {"ok": true, ...} per request: status, outputs, error, integrity events
+    fd 2             anything written to the file descriptors directly (C code, subprocesses)
+
+Integrity, checked before any student code runs and after every cell:
+- a snapshot of the objects tests rely on (builtins, numpy, numpy.testing, math, chainrule, the
+  IPython shell and ``sys`` hooks): anything replaced, or a function whose code was swapped,
+  is reported as tampering;
+- IPython input/AST transformers, custom exception handlers and event callbacks added;
+- an audit hook (it cannot be removed) that reports, and refuses, opening the course's
+  solutions, source, gradebook or other notebooks, writes outside the submission's folder and
+  ``/tmp``, network use, and new audit hooks;
+- the reference implementations of what a task asks for (``chainrule`` functions and classes of
+  the same name), wrapped so that a call from a student's cell is reported.
+
+Everything here runs in the same process as student code. A student who studies this file can
+still defeat checks made in-process; the sandbox's limits and the grader's own bookkeeping (the
+locked cells it sends, the scores it computes outside) do not depend on them.
+"""
+
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+__all__ = ["main"]
+
+_CELL_FILE = re.compile(r"<ipython-input-(\d+)-")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_PATH_EVENTS = {
+    "os.remove": 0,
+    "os.rmdir": 0,
+    "os.mkdir": 0,
+    "os.chmod": 0,
+    "os.chown": 0,
+    "os.truncate": 0,
+    "os.utime": 0,
+    "shutil.rmtree": 0,
+    "os.rename": 1,
+    "os.link": 1,
+    "os.symlink": 1,
+    "shutil.copyfile": 1,
+    "shutil.move": 1,
+}
+_LIST_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.walk"}
+_PROCESS_EVENTS = {"os.fork", "os.forkpty", "subprocess.Popen", "os.system", "os.posix_spawn"}
+_NET_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo"}
+
+
+class Watch:
+    """What the audit hook and the checks saw; ``events`` are sent back after each cell."""
+
+    def __init__(self, config):
+        self.events = []
+        self.student_counts = set()
+        self.cell_task = {}
+        self.in_student = False
+        self.armed = False
+        self.block = bool(config.get("block"))
+        self.forbidden = [p.rstrip("/") for p in config.get("forbidden_paths", [])]
+        self.forbidden_names = set(config.get("forbidden_names", []))
+        self.forbidden_prefixes = list(config.get("forbidden_prefixes", []))
+        self.own_notebook = config.get("notebook", "")
+        self.write_roots = [os.path.realpath(p) for p in config.get("write_roots", [])]
+        self.processes = 0
+
+    def report(self, kind, detail):
+        if len(self.events) < 200 and not any(
+            e["kind"] == kind and e["detail"] == detail for e in self.events
+        ):
+            self.events.append({"kind": kind, "detail": detail})
+
+    def take(self):
+        out, self.events = self.events, []
+        return out
+
+    # -- the audit hook ------------------------------------------------------------------------
+
+    def hook(self, event, args):
+        if not self.armed:
+            return
+        if event == "sys.addaudithook":
+            self.report("tamper", "tried to add an audit hook (sys.addaudithook)")
+            raise RuntimeError("adding audit hooks is not allowed while grading")
+        if event == "open":
+            self._open(args)
+        elif event in _PATH_EVENTS:
+            self._write(str(args[_PATH_EVENTS[event]]), event)
+        elif event in _LIST_EVENTS:
+            self._read(args[0] if args else ".", event)
+        elif event == "sqlite3.connect":
+            self._write(str(args[0]), "sqlite3.connect")
+        elif event in _NET_EVENTS:
+            self.report("network", f"network use ({event}); grading runs without a network")
+            if self.block:
+                raise PermissionError("no network while grading")
+        elif event in _PROCESS_EVENTS:
+            self.processes += 1
+            if self.block:
+                self.report("process", f"started a process ({event}); not allowed here")
+                raise PermissionError("no new processes while grading without a sandbox")
+
+    def _open(self, args):
+        path, mode, flags = (list(args) + [None, None, None])[:3]
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        path = os.fsdecode(path)
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _WRITE_FLAGS
+        )
+        if writing:
+            self._write(path, "open")
+        else:
+            self._read(path, "open")
+
+    def _forbidden(self, path):
+        full = os.path.abspath(path)
+        if any(full == r or full.startswith(r + "/") for r in self.write_roots):
+            return False
+        if any(full.startswith(p) for p in self.forbidden_prefixes):
+            return True
+        if any(full == p or full.startswith(p + "/") for p in self.forbidden):
+            return True
+        parts = set(full.split("/"))
+        if parts & self.forbidden_names:
+            return True
+        name = os.path.basename(full)
+        return name.endswith(".ipynb") and name != self.own_notebook
+
+    def _read(self, path, event):
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        path = os.fsdecode(path)
+        if self._forbidden(path):
+            self.report(
+                "forbidden-path",
+                f"tried to read {path} ({event}); solutions, other notebooks and the "
+                "gradebook are not available while grading",
+            )
+            raise PermissionError(f"{path}: not available while grading")
+
+    def _write(self, path, event):
+        if self._forbidden(path):
+            self.report("forbidden-path", f"tried to write {path} ({event})")
+            raise PermissionError(f"{path}: not available while grading")
+        full = os.path.realpath(path)
+        if full == "/dev/null" or any(
+            full == r or full.startswith(r + "/") for r in self.write_roots
+        ):
+            return
+        self.report("write-outside", f"tried to write {path} ({event}), outside its folder")
+        if self.block:
+            raise PermissionError(f"{path}: writing outside the submission's folder")
+
+    def caller_task(self, depth=2):
+        """The task of the answer cell whose code is ``depth`` frames up, else None."""
+        frame = sys._getframe(depth)
+        match = _CELL_FILE.match(frame.f_code.co_filename)
+        return self.cell_task.get(int(match.group(1))) if match else None
+
+
+# -- snapshots of what the tests rely on ---------------------------------------------------------
+
+
+def _fingerprint(obj):
+    code = getattr(obj, "__code__", None)
+    return (id(obj), id(code) if code is not None else 0)
+
+
+def _snapshot(modules, classes):
+    snap = {}
+    for mod in modules:
+        for name, value in list(vars(mod).items()):
+            snap[f"{mod.__name__}.{name}"] = _fingerprint(value)
+    for cls in classes:
+        for name, value in list(vars(cls).items()):
+            snap[f"{cls.__module__}.{cls.__qualname__}.{name}"] = _fingerprint(value)
+    return snap
+
+
+def _hooks(shell):
+    return {
+        "input transformer": [id(f) for f in shell.input_transformers_cleanup]
+        + [id(f) for f in shell.input_transformers_post]
+        + [id(f) for f in shell.input_transformer_manager.cleanup_transforms]
+        + [id(f) for f in shell.input_transformer_manager.line_transforms],
+        "AST transformer": [id(f) for f in shell.ast_transformers],
+        "custom exception handler": [id(c) for c in shell.custom_exceptions],
+        "event callback": [
+            id(cb)
+            for name in sorted(shell.events.callbacks)
+            for cb in shell.events.callbacks[name]
+            if not _library_callback(cb)
+        ],
+        "sys.excepthook": [id(sys.excepthook)],
+        "trace or profile function": [id(sys.gettrace()), id(sys.getprofile())],
+        "shell method": sorted(k for k, v in vars(shell).items() if callable(v)),
+    }
+
+
+_LIBRARIES = ("matplotlib", "matplotlib_inline", "ipywidgets", "IPython", "ipykernel")
+
+
+def _library_callback(cb):
+    """An event callback a library registered (matplotlib's redraw hook), not a cell's."""
+    func = getattr(cb, "__func__", cb)
+    code = getattr(func, "__code__", None)
+    module = getattr(func, "__module__", None) or ""
+    return (
+        code is not None
+        and not _CELL_FILE.match(code.co_filename)
+        and module.split(".")[0] in _LIBRARIES
+    )
+
+
+class Checks:
+    """Compares the protected objects with their snapshot; reports what changed, once."""
+
+    PROTECTED = ("builtins", "numpy", "numpy.testing", "math", "IPython.core.interactiveshell")
+
+    def __init__(self, shell, watch):
+        import builtins  # noqa: F401
+        import math  # noqa: F401
+
+        import numpy  # noqa: F401
+        import numpy.testing  # noqa: F401
+
+        try:
+            import chainrule  # noqa: F401
+            import chainrule.grading  # noqa: F401
+        except ImportError:
+            pass
+        self.shell, self.watch = shell, watch
+        self.modules = {n: sys.modules[n] for n in self._names()}
+        classes = [type(shell), type(shell).__mro__[1]]
+        grading = sys.modules.get("chainrule.grading")
+        if grading is not None:
+            classes += [v for v in vars(grading).values() if isinstance(v, type)]
+        self.classes = classes
+        self.snap = _snapshot(self.modules.values(), classes)
+        self.hooks = _hooks(shell)
+        self.seen = set()
+
+    def _names(self):
+        return [
+            n
+            for n in sorted(sys.modules)
+            if n in self.PROTECTED or n == "chainrule" or n.startswith("chainrule.")
+        ]
+
+    def run(self, cell):
+        for name, mod in self.modules.items():
+            if sys.modules.get(name) is not mod:
+                self._flag(f"sys.modules[{name!r}] was replaced", cell)
+        now = _snapshot(self.modules.values(), self.classes)
+        for key, value in now.items():
+            old = self.snap.get(key)
+            if old is not None and old != value:
+                what = "had its code swapped" if old[0] == value[0] else "was replaced"
+                self._flag(f"{key} {what}", cell)
+        for key in self.snap.keys() - now.keys():
+            self._flag(f"{key} was deleted", cell)
+        hooks = _hooks(self.shell)
+        for kind, value in hooks.items():
+            if value != self.hooks[kind]:
+                self._flag(f"an IPython {kind} was installed or changed", cell)
+
+    def _flag(self, detail, cell):
+        if detail not in self.seen:
+            self.seen.add(detail)
+            self.watch.report("tamper", f"{detail} (cell {cell})")
+
+
+def _wrap_references(refs, answer_names, watch):
+    """Wrap each reference function and each method of a reference class with a call check:
+    a call straight from the answer cell of the task that asks for that name is reported."""
+    import functools
+    import importlib
+
+    def tripwire(fn, label, owners):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            task = watch.caller_task()
+            if task is not None and task in owners:
+                watch.report("reference", f"task {task} called the reference {label}")
+            return fn(*args, **kwargs)
+
+        wrapper.__backprop_kit_reference__ = label
+        return wrapper
+
+    wrapped = {}
+    for dotted in refs:
+        module_name, _, name = dotted.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+            obj = getattr(module, name)
+        except (ImportError, AttributeError):
+            continue
+        wrapped[dotted] = obj
+        owners = {t for t, names in answer_names.items() if name in names}
+        if isinstance(obj, type):
+            for attr, value in list(vars(obj).items()):
+                if callable(value) and not isinstance(value, type) and not attr.startswith("__"):
+                    setattr(obj, attr, tripwire(value, f"{dotted}.{attr}", owners))
+        elif callable(obj):
+            setattr(module, name, tripwire(obj, dotted, owners))
+    return wrapped
+
+
+def _check_answers(names, refs, user_ns, watch):
+    """Report answer names bound to (or subclassing) the reference they should re-implement."""
+    for name in names:
+        obj = user_ns.get(name)
+        if obj is None:
+            continue
+        for dotted, ref in refs.items():
+            if dotted.rpartition(".")[2] != name:
+                continue
+            same = obj is ref or getattr(obj, "__wrapped__", None) is ref
+            sub = isinstance(obj, type) and isinstance(ref, type) and issubclass(obj, ref)
+            if same or getattr(obj, "__backprop_kit_reference__", None):
+                watch.report("reference", f"{name} is the reference {dotted} itself")
+            elif sub:
+                watch.report("reference", f"{name} subclasses the reference {dotted}")
+
+
+# -- running cells -------------------------------------------------------------------------------
+
+
+class Capped:
+    """A text stream that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(len(text), room)
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def text(self):
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[output cut: {self.dropped} more characters]\n"
+        return out
+
+
+class Runner:
+    def __init__(self, config):
+        self.config = config
+        self.watch = Watch(config)
+        self.limit = int(config.get("output_limit", 20000))
+        sys.addaudithook(self.watch.hook)
+        from IPython.core.interactiveshell import InteractiveShell
+
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        shell = InteractiveShell.instance(colors="nocolor", history_length=0)
+        shell.history_manager.enabled = False
+        self.shell = shell
+        self.outputs = []
+        shell.displayhook.write_output_prompt = lambda: None
+        shell.displayhook.write_format_data = self._result
+        shell.display_pub.publish = self._display
+        shell._showtraceback = self._traceback
+        self.answer_names = config.get("answer_names", {})
+        self.refs = _wrap_references(config.get("references", []), self.answer_names, self.watch)
+        self.checks = Checks(shell, self.watch)
+        self.main_thread = threading.main_thread().ident
+        self.error = None
+
+    def _result(self, format_dict, md_dict=None):
+        text = format_dict.get("text/plain", "")
+        self.outputs.append({"output_type": "execute_result", "text": text[: self.limit]})
+
+    def _display(self, data, metadata=None, **kwargs):
+        text = data.get("text/plain", "") if isinstance(data, dict) else ""
+        self.outputs.append({"output_type": "display_data", "text": str(text)[: self.limit]})
+
+    def _traceback(self, etype, evalue, stb):
+        self.error = {
+            "ename": getattr(etype, "__name__", str(etype)),
+            "evalue": str(evalue)[: self.limit],
+            "traceback": [line[: self.limit] for line in stb[-30:]],
+        }
+
+    def run(self, request):
+        cell, student = request["cell"], bool(request.get("student"))
+        shell, watch = self.shell, self.watch
+        count = shell.execution_count
+        if student:
+            watch.student_counts.add(count)
+            if request.get("task"):
+                watch.cell_task[count] = request["task"]
+        self.outputs, self.error = [], None
+        out, err = Capped(self.limit), Capped(self.limit)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        timer = threading.Timer(float(request.get("timeout", 60)), self._interrupt)
+        timed_out = False
+        start = time.perf_counter()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        watch.in_student = student
+        timer.start()
+        try:
+            result = shell.run_cell(request["source"], store_history=True)
+            failed = result.error_before_exec or result.error_in_exec or self.error
+            timed_out = isinstance(failed, KeyboardInterrupt) and self._fired
+        except KeyboardInterrupt:
+            timed_out, failed = True, True
+            self.error = {"ename": "KeyboardInterrupt", "evalue": "", "traceback": []}
+        finally:
+            timer.cancel()
+            watch.in_student = False
+            sys.stdout, sys.stderr = saved
+            shell.execution_count = count + 1
+        self._fired = False
+        seconds = time.perf_counter() - start
+        self._tidy()
+        self.checks.run(cell)
+        task = request.get("task")
+        if student and task:
+            _check_answers(self.answer_names.get(task, []), self.refs, shell.user_ns, watch)
+        outputs = [{"output_type": "stream", "name": "stdout", "text": out.text()}]
+        outputs.append({"output_type": "stream", "name": "stderr", "text": err.text()})
+        outputs = [o for o in outputs if o["text"]] + self.outputs
+        error = self.error if failed else None
+        if failed and error is None:
+            error = {"ename": type(failed).__name__, "evalue": str(failed), "traceback": []}
+        return {
+            "ok": True,
+            "cell": cell,
+            "status": "error" if failed else "ok",
+            "timed_out": timed_out,
+            "error": error,
+            "outputs": outputs,
+            "events": watch.take(),
+            "seconds": round(seconds, 4),
+            "processes": watch.processes,
+        }
+
+    _fired = False
+
+    def _interrupt(self):
+        self._fired = True
+        signal.pthread_kill(self.main_thread, signal.SIGINT)
+
+    def _tidy(self):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            try:
+                pyplot.close("all")
+            except Exception:  # a student may have broken pyplot; the checks report it
+                pass
+
+
+def main():
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - the notebook's stdin for its whole life
+    runner = None
+    for line in requests:
+        request = json.loads(line)
+        op = request.get("op")
+        if op == "init":
+            runner = Runner(request["config"])
+            reply = {"ok": True, "python": sys.version.split()[0], "pid": os.getpid()}
+            runner.watch.armed = True
+        elif op == "run":
+            reply = runner.run(request)
+        elif op == "finish":
+            reply = {"ok": True, "events": runner.watch.take() if runner else []}
+        else:
+            reply = {"ok": False, "error": f"unknown request {op!r}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+        if op == "finish":
+            break
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,470 @@
+"""Sample submissions of notebook 1 (``01-graphs``): honest students and hostile ones.
+
+Each ``Sample`` is built from the released notebook and the solution, so the samples follow
+the course as it changes: a perfect student, a partial one, a blank one, a buggy one, and a
+corpus of submissions that attack the grader, each with the outcome the grader must reach
+(``status``, ``score``, and words its reason must contain). ``backprop-kit demo`` collects a
+few of them; ``tests/autograder/test_hostile.py`` grades them all.
+"""
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+__all__ = ["ASSIGNMENT", "NOTEBOOK", "Sample", "SAMPLES", "DEMO", "solved", "build"]
+
+ASSIGNMENT = "01-graphs"
+NOTEBOOK = "graphs.ipynb"
+FULL = 10.0
+_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A student: how their files are made, and what grading must say about them."""
+
+    student: str
+    about: str
+    make: object  # (release, source) -> {file name: bytes}
+    status: str
+    score: float
+    reason: str = ""
+
+
+def solved(release, source):
+    """The released notebook with every answer cell written as in the solution."""
+    nb = copy.deepcopy(release)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines = answers[gid].splitlines()
+            cell.source = "\n".join(line for line in lines if not _MARKER.match(line))
+    return nb
+
+
+def _cell(nb, grade_id):
+    for i, c in enumerate(nb.cells):
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return i, c
+    raise KeyError(grade_id)
+
+
+def _answer(nb, task, code):
+    _cell(nb, f"{task}-code")[1].source = code
+    return nb
+
+
+def _add_after(nb, grade_id, code):
+    i, _ = _cell(nb, grade_id)
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+def _file(nb, name=NOTEBOOK):
+    return {name: nbformat.writes(nb).encode()}
+
+
+def _perfect(release, source):
+    return _file(solved(release, source))
+
+
+def _partial(release, source):
+    nb = solved(release, source)
+    for task in ("add-gate", "mul-gate", "graph"):
+        _cell(nb, f"{task}-code")[1].source = _cell(release, f"{task}-code")[1].source
+    return _file(nb)
+
+
+def _blank(release, source):
+    return _file(release)
+
+
+def _buggy(release, source):
+    nb = solved(release, source)
+    cell = _cell(nb, "mul-gate-code")[1]
+    cell.source = cell.source.replace("return (y * dz, x * dz)", "return (x * dz, y * dz)")
+    return _file(nb)
+
+
+def _with_answer(task, code, base="solved"):
+    def make(release, source):
+        nb = solved(release, source) if base == "solved" else copy.deepcopy(release)
+        return _file(_answer(nb, task, code))
+
+    return make
+
+
+def _with_cell(after, code, base="release"):
+    def make(release, source):
+        nb = solved(release, source) if base == "solved" else copy.deepcopy(release)
+        return _file(_add_after(nb, after, code))
+
+    return make
+
+
+def _leak_inputs(release, source):
+    nb = solved(release, source)
+    cell = _cell(nb, "numerical-grad-code")[1]
+    head, _, body = cell.source.partition('    """')
+    doc, _, rest = body.partition('"""\n')
+    cell.source = head + '    """' + doc + '"""\n    print("leaked:", list(x))\n' + rest
+    return _file(nb)
+
+
+def _deleted_test(release, source):
+    nb = solved(release, source)
+    i, _ = _cell(nb, "mul-gate")
+    del nb.cells[i]
+    return _file(nb)
+
+
+def _edited_test(release, source):
+    nb = copy.deepcopy(release)
+    _cell(nb, "add-gate")[1].source = "pass  # the test, edited away"
+    return _file(nb)
+
+
+def _untagged_test(release, source):
+    nb = copy.deepcopy(release)
+    _, cell = _cell(nb, "graph")
+    cell.metadata.pop("nbgrader")
+    cell.source = "print('graph: passed the tests in this cell')"
+    return _file(nb)
+
+
+def _corrupt(release, source):
+    text = nbformat.writes(solved(release, source))
+    return {NOTEBOOK: text[: len(text) // 2].encode()}
+
+
+def _nbformat3(release, source):
+    return {NOTEBOOK: json.dumps(nbformat.convert(solved(release, source), 3)).encode()}
+
+
+def _renamed(release, source):
+    return _file(solved(release, source), "my graphs notebook.ipynb")
+
+
+def _missing(release, source):
+    return {"notes.txt": b"I could not finish, sorry\n"}
+
+
+_LOOP = "while True:\n    pass"
+_SIGINT_PROOF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+_CATCHING_LOOP = """while True:
+    try:
+        while True:
+            pass
+    except BaseException:
+        pass"""
+_FORK_BOMB = """import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        children += 1
+except OSError as err:
+    print("fork refused after", children, "children:", err)"""
+_DAEMON = """import subprocess
+subprocess.Popen(["sleep", "617"], start_new_session=True)
+import os
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        import time
+        time.sleep(619)
+    os._exit(0)"""
+_GRADEBOOK = """import glob, os, sqlite3
+for path in ["../../../.nbgrader/gradebook.db", "/work/main/.nbgrader/gradebook.db",
+             os.path.expanduser("~/../../.nbgrader/gradebook.db")]:
+    try:
+        open(path, "wb").write(b"not a gradebook any more")
+    except OSError as err:
+        print("refused:", err)
+try:
+    sqlite3.connect("../../gradebook.db").execute("drop table grade")
+except Exception as err:
+    print("refused:", err)"""
+_READ_SOLUTIONS = """import json
+for path in ["../../../solutions/01-graphs/graphs.ipynb", "../../source/01-graphs/graphs.ipynb"]:
+    try:
+        exec(json.load(open(path))["cells"][4]["source"])
+    except OSError as err:
+        print("refused:", err)"""
+
+SAMPLES = [
+    Sample("perfect", "every answer as in the solution", _perfect, "graded", FULL),
+    Sample("partial", "Parts A and B done, the gates not started", _partial, "graded", 6.0),
+    Sample("blank", "the notebook as released", _blank, "graded", 0.0),
+    Sample("buggy", "mul-gate's backward swaps the inputs", _buggy, "graded", 7.0),
+    Sample(
+        "patch-helpers",
+        "replaces the test helpers with functions that never fail",
+        _with_cell(
+            "numerical-grad-code",
+            "import chainrule.grading as g\n"
+            "g.expect_close = lambda *a, **k: None\ng.expect_gate = lambda *a, **k: None",
+        ),
+        "flagged",
+        0.0,
+        "chainrule.grading.expect_close was replaced",
+    ),
+    Sample(
+        "patch-numpy",
+        "makes numpy's comparisons always true",
+        _with_cell("numerical-grad-code", "import numpy\nnumpy.allclose = lambda *a, **k: True"),
+        "flagged",
+        0.0,
+        "numpy.allclose was replaced",
+    ),
+    Sample(
+        "patch-builtins",
+        "swaps a builtin the tests use",
+        _with_cell("numerical-grad-code", "import builtins\nbuiltins.all = lambda *a: True"),
+        "flagged",
+        0.0,
+        "builtins.all was replaced",
+    ),
+    Sample(
+        "patch-code",
+        "swaps the code of the task context manager so failures are swallowed",
+        _with_cell(
+            "numerical-grad-code",
+            "import chainrule.grading as g\n"
+            "def quiet(self, *exc):\n    return True\n"
+            "g.task.__exit__.__code__ = quiet.__code__",
+        ),
+        "flagged",
+        0.0,
+        "had its code swapped",
+    ),
+    Sample(
+        "input-transformer",
+        "an IPython input transformer that empties every later cell",
+        _with_cell(
+            "numerical-grad-code",
+            "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+        ),
+        "flagged",
+        0.0,
+        "input transformer",
+    ),
+    Sample(
+        "ast-transformer",
+        "an IPython AST transformer that drops every statement",
+        _with_cell(
+            "numerical-grad-code",
+            "import ast\nclass Drop(ast.NodeTransformer):\n"
+            "    def visit_Module(self, node):\n        node.body = []\n        return node\n"
+            "get_ipython().ast_transformers.append(Drop())",
+        ),
+        "flagged",
+        0.0,
+        "AST transformer",
+    ),
+    Sample(
+        "hide-errors",
+        "a post_run_cell callback that erases each cell's error",
+        _with_cell(
+            "numerical-grad-code",
+            "get_ipython().events.register('post_run_cell', "
+            "lambda result: setattr(result, 'error_in_exec', None))",
+        ),
+        "flagged",
+        0.0,
+        "event callback",
+    ),
+    Sample(
+        "read-solutions",
+        "reads the solution notebook and runs its answer",
+        _with_answer("numerical-grad", _READ_SOLUTIONS, base="release"),
+        "flagged",
+        0.0,
+        "tried to read",
+    ),
+    Sample(
+        "reference",
+        "imports the library's AddGate instead of writing one",
+        _with_answer("add-gate", "from chainrule.gates import AddGate"),
+        "flagged",
+        0.0,
+        "AddGate is the reference chainrule.gates.AddGate",
+    ),
+    Sample(
+        "reference-call",
+        "a numerical_gradient that calls the library's",
+        _with_answer(
+            "numerical-grad",
+            "import chainrule.gradcheck\n"
+            "def numerical_gradient(f, x, h=1e-5):\n"
+            "    return chainrule.gradcheck.numerical_gradient(f, x, h)",
+        ),
+        "flagged",
+        0.0,
+        "called the reference chainrule.gradcheck.numerical_gradient",
+    ),
+    Sample(
+        "gradebook",
+        "tries to overwrite and drop the gradebook",
+        _with_cell("numerical-grad-code", _GRADEBOOK, base="solved"),
+        "flagged",
+        0.0,
+        "gradebook.db",
+    ),
+    Sample(
+        "write-outside",
+        "writes a file outside its folder",
+        _with_cell(
+            "numerical-grad-code",
+            "for p in ['/etc/backprop-kit-escape', '../../escape.txt']:\n"
+            "    try:\n        open(p, 'w').write('x')\n"
+            "    except OSError as err:\n        print('refused:', err)",
+            base="solved",
+        ),
+        "flagged",
+        FULL,
+        "outside its folder",
+    ),
+    Sample(
+        "loop",
+        "an endless loop in the cost task",
+        _with_answer("cost", _LOOP),
+        "graded",
+        9.0,
+        "was interrupted",
+    ),
+    Sample(
+        "sigint-proof",
+        "an endless loop that ignores SIGINT",
+        _with_answer("cost", _SIGINT_PROOF),
+        "zero",
+        0.0,
+        "did not stop when interrupted",
+    ),
+    Sample(
+        "catching-loop",
+        "an endless loop that catches KeyboardInterrupt",
+        _with_answer("cost", _CATCHING_LOOP),
+        "zero",
+        0.0,
+        "did not stop when interrupted",
+    ),
+    Sample(
+        "sys-exit",
+        "calls sys.exit in the cost task",
+        _with_answer("cost", "import sys\nsys.exit(1)"),
+        "graded",
+        9.0,
+    ),
+    Sample(
+        "os-exit",
+        "calls os._exit in the cost task",
+        _with_answer("cost", "import os\nos._exit(0)"),
+        "zero",
+        0.0,
+        "exited with status 0",
+    ),
+    Sample(
+        "segfault",
+        "dereferences a null pointer",
+        _with_answer("cost", "import ctypes\nctypes.string_at(0)"),
+        "zero",
+        0.0,
+        "SIGSEGV",
+    ),
+    Sample(
+        "memory-bomb",
+        "asks for 64 GB in the cost task",
+        _with_answer("cost", "import numpy as np\nhog = np.ones((4096, 1024, 2048))"),
+        "graded",
+        9.0,
+    ),
+    Sample(
+        "fork-bomb",
+        "forks until refused, in the cost task",
+        _with_answer("cost", _FORK_BOMB),
+        "graded",
+        9.0,
+    ),
+    Sample(
+        "daemon",
+        "leaves daemons behind",
+        _with_cell("numerical-grad-code", _DAEMON, base="solved"),
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "leak-inputs",
+        "prints the inputs the hidden tests pass to its numerical_gradient",
+        _leak_inputs,
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "huge-output",
+        "prints 200 MB",
+        _with_cell(
+            "numerical-grad-code",
+            "for _ in range(200):\n    print('x' * 1_000_000)",
+            base="solved",
+        ),
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "deleted-test",
+        "deletes the mul-gate test cell",
+        _deleted_test,
+        "flagged",
+        8.0,
+        "'mul-gate' was deleted",
+    ),
+    Sample(
+        "edited-test",
+        "replaces the add-gate test with pass",
+        _edited_test,
+        "flagged",
+        0.0,
+        "'add-gate' was edited",
+    ),
+    Sample(
+        "untagged-test",
+        "strips the graph test's nbgrader tags and fakes its output",
+        _untagged_test,
+        "flagged",
+        0.0,
+        "'graph' was deleted or lost its nbgrader tags",
+    ),
+    Sample("corrupt", "a notebook cut in half", _corrupt, "zero", 0.0, "not valid JSON"),
+    Sample("nbformat3", "saved as nbformat 3", _nbformat3, "graded", FULL, "nbformat 3"),
+    Sample("renamed", "the notebook under another name", _renamed, "graded", FULL, "renamed"),
+    Sample("missing", "no notebook at all", _missing, "zero", 0.0, "missing"),
+]
+
+DEMO = [
+    "perfect",
+    "partial",
+    "blank",
+    "buggy",
+    "patch-helpers",
+    "input-transformer",
+    "read-solutions",
+    "sigint-proof",
+    "deleted-test",
+    "corrupt",
+]
+
+
+def build(sample, release, source):
+    """The files of ``sample``'s submission: ``{file name: bytes}``."""
+    return sample.make(release, source)

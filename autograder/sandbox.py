@@ -1,0 +1,473 @@
+"""One submission's cells run in a sandboxed process: bubblewrap, else ``unshare``, else limits.
+
+``Sandbox`` starts ``autograder/runner.py`` in a fresh sandbox and hands it cells one at a time
+(see the runner's protocol). What the sandbox holds and enforces, strongest first:
+
+- ``bubblewrap`` (Debian's ``bwrap``): new PID, network, IPC and UTS namespaces; a file system
+  of read-only system and Python folders, the library, and two size-capped tmpfs: the
+  submission's folder ``/home/student/<assignment>`` (holding only the student's notebook) and
+  ``/tmp``. The course, its solutions, the gradebook and other students' files are not there.
+- ``unshare`` (util-linux): the same namespaces, but the host's file system, read through the
+  permissions of the sandbox's user; the runner's audit hook refuses the course's files.
+- ``none``: resource limits, a process group and the audit hook only; said in the output.
+
+In every mode: limits on memory (address space), CPU seconds, file size and processes
+(``RLIMIT_NPROC`` binds when the grader is root: each worker slot runs as its own user id,
+61000 + slot); a wall-clock limit per cell (the runner interrupts the cell; if the cell ignores
+the interrupt the sandbox is killed) and per notebook; and, at the end, every process it
+started is killed: the PID namespace goes with its first process, and in the ``none`` mode
+processes carrying the sandbox's token in their environment are hunted down.
+"""
+
+import functools
+import json
+import os
+import resource
+import secrets
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Limits", "Isolation", "Sandbox", "SandboxDied", "detect_isolation"]
+
+RUNNER = Path(__file__).resolve().parent / "runner.py"
+RUNNER_INSIDE = "/opt/backprop-kit/runner.py"
+HOME = "/home/student"
+BASE_UID = 61000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Sizes in MiB, times in seconds."""
+
+    memory_mb: int = 2048
+    cpu_seconds: int = 600
+    file_mb: int = 64
+    disk_mb: int = 256
+    processes: int = 256
+    cell_seconds: float = 60
+    notebook_seconds: float = 600
+    grace_seconds: float = 5
+    output_chars: int = 20000
+
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"Limits.{name} = {value!r}; expected a positive number")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The strongest sandbox this machine allows: ``kind`` and a sentence for the output."""
+
+    kind: str
+    detail: str
+
+
+class SandboxDied(RuntimeError):
+    """The sandboxed process stopped answering: it crashed, exited, or ran out of time."""
+
+    def __init__(self, reason, cell=None, timed_out=False):
+        super().__init__(reason)
+        self.reason = reason
+        self.cell = cell
+        self.timed_out = timed_out
+
+
+def _probe(cmd):
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=20, text=True)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    return "" if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
+
+
+@functools.cache
+def detect_isolation(prefer=None):
+    """Try bubblewrap, then unshare, on this machine; ``prefer`` forces one kind (tests)."""
+    order = [prefer] if prefer else ["bubblewrap", "unshare", "none"]
+    tried = []
+    for kind in order:
+        if kind == "none":
+            why = "; ".join(tried) or "chosen"
+            return Isolation(
+                "none",
+                "no sandbox available (" + why + "): submissions run as separate processes "
+                "with resource limits, and the runner refuses the course's files, the network "
+                "and new processes. Install bubblewrap (apt-get install bubblewrap) for full "
+                "isolation.",
+            )
+        exe = shutil.which("bwrap" if kind == "bubblewrap" else "unshare")
+        if not exe:
+            tried.append(f"{kind}: not installed")
+            continue
+        probe = _command(kind, Path(tempfile.gettempdir()), "x", ["/bin/true"], slot=0)
+        error = _probe(probe)
+        if not error:
+            detail = {
+                "bubblewrap": "bubblewrap: own PID, network and IPC namespaces, a private "
+                "file system with only the student's notebook, limits on memory, CPU, file "
+                "size and processes",
+                "unshare": "unshare: own PID, network and IPC namespaces, limits on memory, CPU, "
+                "file size and processes; the host file system is visible read-only by "
+                "permissions, and the course's files are refused by the runner (install "
+                "bubblewrap for a private file system)",
+            }[kind]
+            return Isolation(kind, detail)
+        tried.append(f"{kind}: {error.splitlines()[-1][:120]}")
+    return Isolation("none", "; ".join(tried))
+
+
+def _is_root():
+    return os.geteuid() == 0
+
+
+def _drop(slot):
+    """The command prefix that drops root to the worker slot's own user id (bubblewrap only:
+    elsewhere that user could not read a Python installed under /root)."""
+    if not _is_root() or not shutil.which("setpriv"):
+        return []
+    uid = str(BASE_UID + slot)
+    return [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+    ]
+
+
+def _python_dirs():
+    """Folders the sandboxed Python needs: its installation, the venv and the library."""
+    dirs = {sys.base_prefix, sys.prefix, sys.exec_prefix}
+    try:
+        import chainrule
+
+        dirs.add(str(Path(chainrule.__file__).resolve().parent.parent))
+    except ImportError:
+        pass
+    for p in sys.path:
+        if p and os.path.isdir(p) and not any(p.startswith(d + "/") for d in dirs):
+            if "site-packages" in p or p.endswith(".zip"):
+                dirs.add(p)
+    return sorted(d for d in dirs if os.path.isdir(d))
+
+
+def _bwrap():
+    """bubblewrap's namespaces and the read-only folders every sandbox gets."""
+    cmd = ["bwrap", "--die-with-parent", "--new-session"]
+    cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    cmd += ["--unshare-cgroup-try"]
+    if not _is_root():
+        cmd += ["--unshare-user"]
+    for top in ("usr", "bin", "lib", "lib64", "lib32", "sbin", "etc"):
+        src = Path("/") / top
+        if src.is_symlink():
+            cmd += ["--symlink", os.readlink(src), f"/{top}"]
+        elif src.is_dir():
+            cmd += ["--ro-bind", str(src), f"/{top}"]
+    made = set()
+    for d in _python_dirs():
+        for parent in reversed(Path(d).parents[:-1]):
+            if str(parent) not in made and not parent.is_symlink():
+                made.add(str(parent))
+                cmd += ["--perms", "0755", "--dir", str(parent)]
+        cmd += ["--ro-bind", d, d]
+    cmd += ["--perms", "0755", "--dir", os.path.dirname(RUNNER_INSIDE)]
+    cmd += ["--ro-bind", str(RUNNER), RUNNER_INSIDE]
+    cmd += ["--dev", "/dev", "--proc", "/proc"]
+    return cmd
+
+
+def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None):
+    """The argv that starts ``argv`` in a sandbox of ``kind`` with ``workdir`` as its folder."""
+    limits = limits or Limits()
+    disk = str(limits.disk_mb * 1024 * 1024)
+    if kind == "bubblewrap":
+        cmd = _bwrap()
+        cmd += ["--size", disk, "--perms", "1777", "--tmpfs", "/tmp"]
+        cmd += ["--size", disk, "--perms", "0755", "--tmpfs", HOME]
+        inside = f"{HOME}/{workdir.name}"
+        cmd += ["--perms", "0777", "--dir", inside]
+        if fd is not None:
+            cmd += ["--perms", "0644", "--file", str(fd), f"{inside}/{notebook_name}"]
+        cmd += ["--chdir", inside, "--"]
+        return cmd + _drop(slot) + argv
+    if kind == "unshare":
+        cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc"]
+        cmd += ["--uts"] + ([] if _is_root() else ["--map-root-user"]) + ["--"]
+        return cmd + argv
+    return argv
+
+
+def _nproc(kind, limits):
+    """``RLIMIT_NPROC`` counts every task of the user: the slot's own user under bubblewrap as
+    root; otherwise the grader's user, whose tasks already running are added (root is exempt)."""
+    if kind == "bubblewrap" and _is_root():
+        return limits.processes
+    uid, running = os.getuid(), 0
+    for pid in os.listdir("/proc"):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
+            running += int(fields.get("Threads", "1").strip() or 1)
+    return running + limits.processes
+
+
+def _limit(limits, nproc):
+    def apply():
+        os.setsid()
+        mb = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
+        cpu = int(limits.cpu_seconds)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb,) * 2)
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+class Sandbox:
+    """A sandboxed runner for one notebook: ``start``, ``run`` cells, ``close`` (kills all).
+
+    ``workdir`` is a host folder holding the student's notebook; under bubblewrap the notebook
+    is copied into the sandbox's private tmpfs, otherwise the folder itself is the working
+    folder (owned by the slot's user when the grader is root).
+    """
+
+    def __init__(self, workdir, notebook_name, config, limits=None, isolation=None, slot=0):
+        self.workdir = Path(workdir)
+        self.notebook_name = notebook_name
+        self.config = dict(config)
+        self.limits = limits or Limits()
+        self.isolation = isolation or detect_isolation()
+        self.slot = slot
+        self.token = secrets.token_hex(8)
+        self.proc = None
+        self.raw = []
+        self.raw_size = 0
+        self.deadline = None
+        self._buffer = b""
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self):
+        kind = self.isolation.kind
+        inside = f"{HOME}/{self.workdir.name}" if kind == "bubblewrap" else str(self.workdir)
+        tmp = "/tmp" if kind == "bubblewrap" else str(self.workdir / ".tmp")
+        if kind != "bubblewrap":
+            os.makedirs(tmp, exist_ok=True)
+        env = {
+            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+            "HOME": inside,
+            "TMPDIR": tmp,
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": self.config.get("mplconfigdir") or f"{tmp}/matplotlib",
+            "IPYTHONDIR": f"{tmp}/ipython",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "LANG": "C.UTF-8",
+            "BACKPROP_KIT_SANDBOX": self.token,
+        }
+        runner = RUNNER_INSIDE if kind == "bubblewrap" else str(RUNNER)
+        argv = [sys.executable, runner]
+        nb_file = self.workdir / self.notebook_name
+        fd = os.open(nb_file, os.O_RDONLY) if kind == "bubblewrap" else None
+        cmd = _command(kind, self.workdir, self.notebook_name, argv, self.slot, self.limits, fd)
+        config = dict(self.config)
+        config["write_roots"] = [inside, tmp]
+        config["block"] = kind != "bubblewrap"
+        config["output_limit"] = self.limits.output_chars
+        config["notebook"] = self.notebook_name
+        try:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=str(self.workdir) if kind != "bubblewrap" else None,
+                env=env,
+                pass_fds=(fd,) if fd is not None else (),
+                preexec_fn=_limit(self.limits, _nproc(kind, self.limits)),
+            )
+        finally:
+            if fd is not None:
+                os.close(fd)
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.deadline = time.monotonic() + self.limits.notebook_seconds
+        reply = self._ask({"op": "init", "config": config}, None, self.limits.cell_seconds * 2)
+        return reply
+
+    def run(self, cell, source, student, task=None, timeout=None):
+        timeout = float(timeout or self.limits.cell_seconds)
+        request = {
+            "op": "run",
+            "cell": cell,
+            "source": source,
+            "student": student,
+            "task": task,
+            "timeout": timeout,
+        }
+        return self._ask(request, cell, timeout + self.limits.grace_seconds)
+
+    def finish(self):
+        try:
+            return self._ask({"op": "finish"}, None, self.limits.grace_seconds)
+        except SandboxDied:
+            return {"events": []}
+
+    def close(self):
+        """Kill the sandbox and everything it started; return the raw output it wrote."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        if self.isolation.kind == "none":
+            kill_marked(self.token)
+        return self.raw_text()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    # -- talking to the runner -----------------------------------------------------------------
+
+    def _ask(self, request, cell, wait):
+        proc = self.proc
+        try:
+            proc.stdin.write((json.dumps(request) + "\n").encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise SandboxDied(self._death(cell), cell) from None
+        left = self.deadline - time.monotonic()
+        limit_hit = left < wait
+        line = self._readline(min(wait, max(left, 0.0)))
+        if line is None:
+            if limit_hit:
+                why = f"the notebook ran past its {self.limits.notebook_seconds:g} s limit"
+            else:
+                why = (
+                    f"cell {cell} ran past {wait - self.limits.grace_seconds:g} s and did not "
+                    "stop when interrupted"
+                )
+            self.close()
+            raise SandboxDied(why + "; the sandbox was stopped", cell, timed_out=True)
+        if line == b"":
+            raise SandboxDied(self._death(cell), cell)
+        try:
+            return json.loads(line)
+        except ValueError:
+            self.close()
+            raise SandboxDied(f"the runner's reply to cell {cell} was garbled", cell) from None
+
+    def _readline(self, wait):
+        """One line from the runner, ``b""`` at end of file, ``None`` after ``wait`` seconds."""
+        out = self.proc.stdout
+        end = time.monotonic() + wait
+        with selectors.DefaultSelector() as sel:
+            sel.register(out, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = end - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    return None
+                chunk = os.read(out.fileno(), 1 << 16)
+                if not chunk:
+                    return b""
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _death(self, cell):
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.close()
+        where = f" in cell {cell}" if cell is not None else " while starting"
+        if code is None:
+            return f"the notebook's process stopped answering{where}"
+        if code < 0 or code > 128:
+            sig = -code if code < 0 else code - 128
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
+            extra = " (segmentation fault)" if name == "SIGSEGV" else ""
+            if name in ("SIGKILL", "SIGXCPU"):
+                extra = " (killed: out of memory or CPU time?)"
+            return f"the notebook's process was killed by {name}{extra}{where}"
+        raw = self.raw_text().strip().splitlines()
+        tail = f": {raw[-1][:200]}" if raw and code != 0 else ""
+        return f"the notebook's process exited with status {code}{where}{tail}"
+
+    def _drain(self):
+        stream = self.proc.stderr
+        while True:
+            try:
+                chunk = stream.read1(1 << 16)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            if self.raw_size < self.limits.output_chars:
+                self.raw.append(chunk)
+            self.raw_size += len(chunk)
+
+    def raw_text(self):
+        text = b"".join(self.raw).decode("utf-8", "replace")[: self.limits.output_chars]
+        if self.raw_size > self.limits.output_chars:
+            text += f"\n[output cut: {self.raw_size - self.limits.output_chars} more bytes]"
+        return text
+
+
+def kill_marked(token):
+    """Kill every process whose environment carries ``BACKPROP_KIT_SANDBOX=token``."""
+    mark = f"BACKPROP_KIT_SANDBOX={token}".encode()
+    killed = 0
+    for _ in range(3):
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                env = Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if mark in env.split(b"\0"):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    killed += 1
+                except OSError:
+                    pass
+        time.sleep(0.05)
+    return killed
