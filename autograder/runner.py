@@ -387,6 +387,7 @@ class Runner:
         self.refs = _wrap_references(config.get("references", []), self.answer_names, self.watch)
         self.checks = Checks(shell, self.watch)
         self.main_thread = threading.main_thread().ident
+        self.pid = os.getpid()
         self.error = None
 
     def _result(self, format_dict, md_dict=None):
@@ -424,9 +425,13 @@ class Runner:
         timer.start()
         try:
             result = shell.run_cell(request["source"], store_history=True)
+            if os.getpid() != self.pid:  # a process the cell forked: it must not reply
+                os._exit(0)
             failed = result.error_before_exec or result.error_in_exec or self.error
             timed_out = isinstance(failed, KeyboardInterrupt) and self._fired
         except KeyboardInterrupt:
+            if os.getpid() != self.pid:
+                os._exit(0)
             timed_out, failed = True, True
             self.error = {"ename": "KeyboardInterrupt", "evalue": "", "traceback": []}
         finally:

@@ -69,6 +69,7 @@ class Isolation:
 
     kind: str
     detail: str
+    drop: bool = False
 
 
 class SandboxDied(RuntimeError):
@@ -89,40 +90,69 @@ def _probe(cmd):
     return "" if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
 
 
+# The runner's Python must be the grader's own (the same version), with IPython and NumPy.
+_CHECK = ["-c", f"import sys, IPython, numpy; assert sys.version == {sys.version!r}"]
+
+
 @functools.cache
 def detect_isolation(prefer=None):
-    """Try bubblewrap, then unshare, on this machine; ``prefer`` forces one kind (tests)."""
+    """Try bubblewrap, then unshare, on this machine; ``prefer`` forces one kind (tests).
+
+    Each kind is tried by starting Python in it and importing IPython and NumPy, as the runner
+    will. Outside bubblewrap, the grader running as root drops to the slot's own user only when
+    that user can run Python there (``Isolation.drop``)."""
     order = [prefer] if prefer else ["bubblewrap", "unshare", "none"]
     tried = []
     for kind in order:
+        drop = kind == "bubblewrap" or _drop_works()
         if kind == "none":
             why = "; ".join(tried) or "chosen"
             return Isolation(
                 "none",
                 "no sandbox available (" + why + "): submissions run as separate processes "
-                "with resource limits, and the runner refuses the course's files, the network "
-                "and new processes. Install bubblewrap (apt-get install bubblewrap) for full "
-                "isolation.",
+                "with resource limits" + _as_whom(drop) + ", and the runner refuses the "
+                "course's files, the network and new processes. Install bubblewrap "
+                "(apt-get install bubblewrap) for full isolation.",
+                drop,
             )
         exe = shutil.which("bwrap" if kind == "bubblewrap" else "unshare")
         if not exe:
             tried.append(f"{kind}: not installed")
             continue
-        probe = _command(kind, Path(tempfile.gettempdir()), "x", ["/bin/true"], slot=0)
-        error = _probe(probe)
+        tmp = Path(tempfile.gettempdir())
+        error = _probe(_command(kind, tmp, "x", [sys.executable, *_CHECK], 0, drop=drop))
         if not error:
             detail = {
                 "bubblewrap": "bubblewrap: own PID, network and IPC namespaces, a private "
                 "file system with only the student's notebook, limits on memory, CPU, file "
                 "size and processes",
                 "unshare": "unshare: own PID, network and IPC namespaces, limits on memory, CPU, "
-                "file size and processes; the host file system is visible read-only by "
-                "permissions, and the course's files are refused by the runner (install "
-                "bubblewrap for a private file system)",
+                "file size and processes" + _as_whom(drop) + "; the host's file system is "
+                "visible through permissions, and the runner refuses the course's files "
+                "(install bubblewrap for a private file system)",
             }[kind]
-            return Isolation(kind, detail)
+            return Isolation(kind, detail, drop)
         tried.append(f"{kind}: {error.splitlines()[-1][:120]}")
     return Isolation("none", "; ".join(tried))
+
+
+@functools.cache
+def _drop_works():
+    """Whether, as root, the slot's user can run this Python outside bubblewrap."""
+    if not _is_root() or not shutil.which("setpriv"):
+        return False
+    return not _probe(_drop(0) + [sys.executable, *_CHECK])
+
+
+def _as_whom(drop):
+    if not _is_root():
+        return ""
+    if drop:
+        return ", each worker slot as its own user"
+    return (
+        ", as root (the slot's own user cannot run this Python: install it where other "
+        "users can read it)"
+    )
 
 
 def _is_root():
@@ -130,8 +160,7 @@ def _is_root():
 
 
 def _drop(slot):
-    """The command prefix that drops root to the worker slot's own user id (bubblewrap only:
-    elsewhere that user could not read a Python installed under /root)."""
+    """The command prefix that drops root to the worker slot's own user id."""
     if not _is_root() or not shutil.which("setpriv"):
         return []
     uid = str(BASE_UID + slot)
@@ -189,7 +218,7 @@ def _bwrap():
     return cmd
 
 
-def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None):
+def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None, drop=False):
     """The argv that starts ``argv`` in a sandbox of ``kind`` with ``workdir`` as its folder."""
     limits = limits or Limits()
     disk = str(limits.disk_mb * 1024 * 1024)
@@ -206,14 +235,14 @@ def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None):
     if kind == "unshare":
         cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc"]
         cmd += ["--uts"] + ([] if _is_root() else ["--map-root-user"]) + ["--"]
-        return cmd + argv
-    return argv
+        return cmd + (_drop(slot) if drop else []) + argv
+    return (_drop(slot) if drop else []) + argv
 
 
-def _nproc(kind, limits):
-    """``RLIMIT_NPROC`` counts every task of the user: the slot's own user under bubblewrap as
-    root; otherwise the grader's user, whose tasks already running are added (root is exempt)."""
-    if kind == "bubblewrap" and _is_root():
+def _nproc(limits, drop):
+    """``RLIMIT_NPROC`` counts every task of the user: the slot's own user when root drops to
+    it; otherwise the grader's user, whose tasks already running are added (root is exempt)."""
+    if drop and _is_root():
         return limits.processes
     uid, running = os.getuid(), 0
     for pid in os.listdir("/proc"):
@@ -271,6 +300,10 @@ class Sandbox:
         tmp = "/tmp" if kind == "bubblewrap" else str(self.workdir / ".tmp")
         if kind != "bubblewrap":
             os.makedirs(tmp, exist_ok=True)
+            if self.isolation.drop:
+                uid = BASE_UID + self.slot
+                for p in (self.workdir.parent, self.workdir, *self.workdir.rglob("*")):
+                    os.chown(p, uid, uid)
         env = {
             "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
             "HOME": inside,
@@ -290,7 +323,16 @@ class Sandbox:
         argv = [sys.executable, runner]
         nb_file = self.workdir / self.notebook_name
         fd = os.open(nb_file, os.O_RDONLY) if kind == "bubblewrap" else None
-        cmd = _command(kind, self.workdir, self.notebook_name, argv, self.slot, self.limits, fd)
+        cmd = _command(
+            kind,
+            self.workdir,
+            self.notebook_name,
+            argv,
+            self.slot,
+            self.limits,
+            fd,
+            drop=self.isolation.drop,
+        )
         config = dict(self.config)
         config["write_roots"] = [inside, tmp]
         config["block"] = kind != "bubblewrap"
@@ -305,7 +347,7 @@ class Sandbox:
                 cwd=str(self.workdir) if kind != "bubblewrap" else None,
                 env=env,
                 pass_fds=(fd,) if fd is not None else (),
-                preexec_fn=_limit(self.limits, _nproc(kind, self.limits)),
+                preexec_fn=_limit(self.limits, _nproc(self.limits, self.isolation.drop)),
             )
         finally:
             if fd is not None:

@@ -1,6 +1,5 @@
 """A scratch course for the grading tests: solutions, a generated release, submissions."""
 
-import re
 import shutil
 from pathlib import Path
 
@@ -8,10 +7,9 @@ import nbformat
 
 from autograder import Course
 from autograder.course import REPO_ROOT, sqlite_gradebook_url
+from autograder.samples import solved
 
-__all__ = ["scratch_course", "filled_in", "submit"]
-
-_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+__all__ = ["scratch_course", "filled_in", "submit", "submit_perfect_and_untouched"]
 
 
 def scratch_course(tmp_path, assignments=None, db_url=None):
@@ -31,19 +29,9 @@ def scratch_course(tmp_path, assignments=None, db_url=None):
 
 def filled_in(release_path, source_path):
     """The student notebook with every answer cell written as in the solution: a perfect student."""
-    release = nbformat.read(release_path, as_version=4)
-    source = nbformat.read(source_path, as_version=4)
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            lines = answers[grade_id].splitlines()
-            cell.source = "\n".join(line for line in lines if not _MARKER.match(line))
-    return release
+    return solved(
+        nbformat.read(release_path, as_version=4), nbformat.read(source_path, as_version=4)
+    )
 
 
 def submit(course, student, assignment, notebooks):
@@ -53,3 +41,13 @@ def submit(course, student, assignment, notebooks):
     for name, nb in notebooks.items():
         nbformat.write(nb, folder / name)
     return folder
+
+
+def submit_perfect_and_untouched(course, assignment):
+    """Submit ``perfect`` (the solution's answers) and ``untouched`` (the release as is)."""
+    perfect, untouched = {}, {}
+    for release in course.release_notebooks(assignment):
+        perfect[release.name] = filled_in(release, course.source_dir / assignment / release.name)
+        untouched[release.name] = nbformat.read(release, as_version=4)
+    submit(course, "perfect", assignment, perfect)
+    submit(course, "untouched", assignment, untouched)

@@ -4,13 +4,12 @@ One scratch course holds all assignments; two students submit: ``perfect`` (each
 in the solution) and ``untouched`` (the student notebooks as released).
 """
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from autograder import Course
 from autograder.course import REPO_ROOT
-from tests.autograder._course import filled_in, scratch_course, submit
+from tests.autograder._course import scratch_course, submit_perfect_and_untouched
 
 ASSIGNMENTS = Course(REPO_ROOT).assignments()
 
@@ -21,12 +20,7 @@ def graded(tmp_path_factory):
     api = course.api()
     logs = {}
     for a in ASSIGNMENTS:
-        perfect, untouched = {}, {}
-        for release in course.release_notebooks(a):
-            perfect[release.name] = filled_in(release, course.source_dir / a / release.name)
-            untouched[release.name] = nbformat.read(release, as_version=4)
-        submit(course, "perfect", a, perfect)
-        submit(course, "untouched", a, untouched)
+        submit_perfect_and_untouched(course, a)
         for student in ("perfect", "untouched"):
             logs[a, student] = api.autograde(a, student, force=True, create=True)
     return course, logs
@@ -81,12 +75,7 @@ def kit_graded(tmp_path_factory):
 
     course = scratch_course(tmp_path_factory.mktemp("kit"))
     for a in ASSIGNMENTS:
-        perfect, untouched = {}, {}
-        for release in course.release_notebooks(a):
-            perfect[release.name] = filled_in(release, course.source_dir / a / release.name)
-            untouched[release.name] = nbformat.read(release, as_version=4)
-        submit(course, "perfect", a, perfect)
-        submit(course, "untouched", a, untouched)
+        submit_perfect_and_untouched(course, a)
     run = grade(course, ASSIGNMENTS, workers=2, progress=False)
     return {(r.assignment, r.student_id): r for r in run.graded}
 

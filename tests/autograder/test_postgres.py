@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from autograder import Course, CourseError
 from autograder.course import mask_password
-from tests.autograder._course import filled_in, scratch_course, submit
+from tests.autograder._course import scratch_course, submit_perfect_and_untouched
 from tests.autograder._postgres import create_database, throwaway_postgres
 
 ASSIGNMENT = "01-graphs"
@@ -144,12 +144,7 @@ def test_kit_grader_writes_scores_to_postgres(postgres_url, tmp_path):
 
 def submit_both(course):
     """Submit ``perfect`` (the solution's answers) and ``untouched`` (the release) for grading."""
-    perfect, untouched = {}, {}
-    for release in course.release_notebooks(ASSIGNMENT):
-        perfect[release.name] = filled_in(release, course.source_dir / ASSIGNMENT / release.name)
-        untouched[release.name] = nbformat.read(release, as_version=4)
-    submit(course, "perfect", ASSIGNMENT, perfect)
-    submit(course, "untouched", ASSIGNMENT, untouched)
+    submit_perfect_and_untouched(course, ASSIGNMENT)
 
 
 def declared_points(course):
