@@ -137,6 +137,13 @@ def main(argv=None):
     except CourseError as err:
         print(f"backprop-kit {args.command}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"\nbackprop-kit {args.command}: interrupted. What was finished is kept; "
+            f"run the same command again to go on.",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def _course(args):

@@ -83,6 +83,7 @@ __all__ = [
 
 MAX_EXTRACT_BYTES = 200 * 2**20
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
+REJECTED_STUDENTS = Path(".nbgrader") / "rejected" / "students.jsonl"
 OUTCOMES = ("collected", "replaced", "kept newer", "unchanged", "rejected")
 NAMING_RULE = (
     "a file at the top of PATH names its student: Moodle "
@@ -257,7 +258,22 @@ class _Run:
             entry = CollectEntry("rejected", item.source, reason, item.student, notebook=item.dest)
             entry.assignment = self.report.assignment
             self.report.add(entry)
+            self._note_student(entry)
         self.pending = []
+
+    def _note_student(self, entry):
+        """A student with no usable submission is listed, so ``grade`` gives them 0 with the
+        reason instead of leaving them out of the gradebook."""
+        if not entry.student or not entry.assignment:
+            return
+        if (self.course.root / "submitted" / entry.student / entry.assignment).exists():
+            return
+        line = {"student": entry.student, "assignment": entry.assignment}
+        line |= {"reason": entry.reason, "at": _fmt(self.now)}
+        path = self.course.root / REJECTED_STUDENTS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")
 
 
 # -- reading the input ---------------------------------------------------------------------------

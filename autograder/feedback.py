@@ -150,6 +150,8 @@ def _drop_hidden(source):
 
 def _is_test_cell(cell):
     meta = cell.get("metadata", {}).get("nbgrader", {})
+    if not isinstance(meta, dict):
+        return False
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 

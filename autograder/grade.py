@@ -19,6 +19,7 @@ read, the reference implementation called; these notebooks score 0, or lose the 
 task, and wait for a person, marked ``needs_manual_grade`` in the gradebook).
 """
 
+import ast
 import fcntl
 import hashlib
 import json
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import CourseError
+from .course import CourseError, _tools_on_path
 from .results import (
     NotebookResult,
     SubmissionResult,
@@ -53,6 +55,8 @@ __all__ = ["grade", "GradeRun", "pending", "CHEATING", "FLAGGING"]
 CHEATING = {"tamper", "reference", "forbidden-path"}
 FLAGGING = CHEATING | {"write-outside", "network"}
 FORBIDDEN_NAMES = ["solutions", ".nbgrader", "gradebook.db", "submitted", "autograded"]
+PASSED = "passed the tests in this cell"  # chainrule.grading.task's line on success
+WITHHELD = "[withheld: a line of the hidden tests]"
 WORK_PREFIX = "backprop-kit-grade-"  # other submissions' folders, refused in weaker sandboxes
 _HINT = re.compile(r"Hint: (.+?)(?:\n|$)")
 
@@ -83,6 +87,15 @@ class Assignment:
         }
         self.tasks = {n: tasks(nb) for n, nb in self.source.items()}
         self.answer_names = {n: self._answer_names(n) for n in self.notebooks}
+        self.markdown = {
+            n: {c.source.strip() for c in nb.cells if c.cell_type == "markdown"}
+            for n, nb in self.release.items()
+        }
+        self.hidden = {n: _hidden_lines(self.source[n], self.release[n]) for n in self.notebooks}
+        self.preamble = {
+            n: _imports(nb, set().union(*self.answer_names[n].values()))
+            for n, nb in self.release.items()
+        }
         self.references = sorted(
             {
                 ref
@@ -103,6 +116,97 @@ class Assignment:
         return float(sum(t.points for t in self.tasks[notebook]))
 
 
+def _imports(nb, answers):
+    """The imports of the notebook's own (instructor) cells, as one line of code to run before
+    each test cell, and the names they bind: tests then use the real helpers, whatever a
+    student's cell bound to ``task``, ``expect_close`` or ``np``. Names the answers define
+    (``answers``) are left to the student."""
+    nodes, names = [], set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            keep = [
+                a
+                for a in node.names
+                if a.name != "*" and (a.asname or a.name).split(".")[0] not in answers
+            ]
+            if keep:
+                node.names = keep
+                nodes.append(ast.unparse(node))
+                names.update((a.asname or a.name).split(".")[0] for a in keep)
+    return ("; ".join(nodes) + "\n" if nodes else ""), names
+
+
+def _hidden_lines(source, release):
+    """Lines of the hidden tests long enough to recognise and not shown anywhere visible."""
+    visible = {ln.strip() for c in release.cells for ln in c.source.splitlines()}
+    found = set()
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) >= 20 and line.strip() not in visible:
+                found.add(line.strip())
+    return found
+
+
+def _withhold(replies, hidden, locked):
+    """Replace hidden-test lines in every output and error message; one event per cell. The
+    tracebacks of ``locked`` cells quote their own source (hidden tests included) and are
+    never shown, so they are dropped instead."""
+    events = []
+    for i, reply in replies.items():
+        leaked = False
+        for o in reply.get("outputs", []):
+            o["text"], hit = _scrub_hidden(o["text"], hidden)
+            leaked |= hit
+        error = reply.get("error") or {}
+        if "evalue" in error:
+            error["evalue"], hit = _scrub_hidden(error["evalue"], hidden)
+            leaked |= hit
+        if i in locked:
+            error["traceback"] = []
+        elif "traceback" in error:
+            scrubbed = [_scrub_hidden(t, hidden) for t in error["traceback"]]
+            error["traceback"] = [t for t, _ in scrubbed]
+            leaked |= any(hit for _, hit in scrubbed)
+        if leaked:
+            detail = f"cell {i} showed lines of the hidden tests (withheld from the feedback)"
+            events.append({"kind": "tamper", "detail": detail})
+    return events
+
+
+def _scrub_hidden(text, hidden):
+    if not hidden or not text:
+        return text, False
+    hit = False
+    for line in hidden:
+        if line in text:
+            text, hit = text.replace(line, WITHHELD), True
+    return text, hit
+
+
+def _rebinds(plan, bound):
+    """Integrity events for student cells that define a name the tests import."""
+    events = []
+    for i, cell in enumerate(plan.cells):
+        if cell.kind in ("answer", "student"):
+            for name in sorted(defined_names(cell.source) & bound):
+                detail = f"cell {i} redefines {name}, which the tests use"
+                events.append({"kind": "tamper", "detail": detail})
+    return events
+
+
 def _public_api():
     """``{name: "chainrule.module.name"}`` for every public function and class of chainrule."""
     import importlib
@@ -113,8 +217,8 @@ def _public_api():
     except ImportError:
         return {}
     api = {}
-    for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
-        if ".widgets" in info.name or info.name.endswith("demo"):
+    for info in pkgutil.iter_modules(chainrule.__path__, "chainrule."):
+        if info.ispkg or info.name.endswith(("demo", "viz")):
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", []):
@@ -136,14 +240,16 @@ def _references(names):
 class Job:
     assignment: str
     student: str
-    folder: Path
+    folder: Path | None
     fingerprint: str
     timestamp: str | None
+    rejected: str | None = None  # why collect set the student's only files aside
 
 
-def fingerprint(folder):
-    """sha256 over the submission's files (names and bytes): changes when anything changes."""
-    digest = hashlib.sha256()
+def fingerprint(folder, tests=b""):
+    """sha256 over the submission's files (names and bytes) and ``tests`` (the assignment's
+    source notebooks): changes when anything changes, the tests included."""
+    digest = hashlib.sha256(tests)
     for p in sorted(Path(folder).rglob("*")):
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
             digest.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
@@ -163,11 +269,12 @@ def pending(course, assignments, force=False):
     jobs, done = [], []
     base = Path(course.root) / "submitted"
     for a in assignments:
+        tests = b"".join(p.read_bytes() for p in sorted((course.source_dir / a).glob("*.ipynb")))
         for folder in sorted(base.glob(f"*/{a}")):
             if not folder.is_dir():
                 continue
             student = folder.parent.name
-            fp = fingerprint(folder)
+            fp = fingerprint(folder, tests)
             record = result_path(course.root, a, student)
             if not force and record.is_file():
                 old = SubmissionResult.from_dict(json.loads(record.read_text()))
@@ -175,7 +282,35 @@ def pending(course, assignments, force=False):
                     done.append(old)
                     continue
             jobs.append(Job(a, student, folder, fp, _timestamp(folder)))
+    for job in _rejected_students(course, assignments):
+        record = result_path(course.root, job.assignment, job.student)
+        if not force and record.is_file():
+            old = SubmissionResult.from_dict(json.loads(record.read_text()))
+            if old.fingerprint == job.fingerprint:
+                done.append(old)
+                continue
+        jobs.append(job)
     return jobs, done
+
+
+def _rejected_students(course, assignments):
+    """Students whose every file ``collect`` set aside, and who have no submission since."""
+    from .collect import REJECTED_STUDENTS
+
+    path = Path(course.root) / REJECTED_STUDENTS
+    latest = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+                latest[entry["assignment"], entry["student"]] = entry
+            except (ValueError, KeyError, TypeError):
+                continue
+    for (a, student), entry in sorted(latest.items()):
+        if a in assignments and not (Path(course.root) / "submitted" / student / a).exists():
+            reason = f"rejected at collect: {entry.get('reason', '')}"
+            fp = hashlib.sha256(reason.encode()).hexdigest()
+            yield Job(a, student, None, fp, entry.get("at"), rejected=reason)
 
 
 class Grader:
@@ -212,13 +347,25 @@ class Grader:
         start = time.perf_counter()
         info = self.info(job.assignment)
         results, executed, taken = [], {}, set()
-        for name in info.notebooks:
-            result, nb, used = self._notebook(info, name, job, taken)
+        for name in info.notebooks if job.rejected is None else ():
+            try:
+                result, nb, used = self._notebook(info, name, job, taken)
+            except CourseError:
+                raise
+            except Exception as err:  # one submission must never stop the class
+                traceback.print_exc()
+                why = (
+                    f"the grader could not grade this notebook ({type(err).__name__}: {err}); "
+                    "flagged for a person to look at"
+                )
+                result, nb, used = _zero(info, name, why, "flagged"), None, None
             if used:
                 taken.add(used)
             results.append(result)
             if nb is not None:
                 executed[name] = nb
+        if job.rejected is not None:
+            results = [_zero(info, name, job.rejected) for name in info.notebooks]
         record = SubmissionResult(
             student_id=job.student,
             assignment=job.assignment,
@@ -252,32 +399,40 @@ class Grader:
             "forbidden_prefixes": [os.path.join(tempfile.gettempdir(), WORK_PREFIX)],
         }
         replies, died, events = {}, None, []
-        with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{os.getpid()}-") as tmp:
             work = Path(tmp) / job.assignment
             work.mkdir()
             shutil.copyfile(path, work / name)
             box = Sandbox(work, name, config, self.limits, self.isolation, self._slot())
             try:
                 box.start()
+                source, bound = info.preamble[name]
+                events += _rebinds(plan, bound)
                 for i, cell in enumerate(plan.cells):
                     if cell.runs:
                         student = cell.kind in ("answer", "student")
-                        replies[i] = box.run(i, cell.source, student, cell.task)
+                        code = source + cell.source if cell.kind == "test" else cell.source
+                        replies[i] = box.run(i, code, student, cell.task)
                         events += replies[i]["events"]
                 events += box.finish().get("events", [])
             except SandboxDied as err:
                 died = err
             finally:
                 box.close()
+        locked = {i for i, c in enumerate(plan.cells) if c.kind in ("test", "locked")}
+        events += _withhold(replies, info.hidden[name], locked)
         if died is not None and died.cell is None and not replies:
             raise CourseError(f"the sandbox could not start for {job.student}/{stem}: {died}")
         result = _score(info, name, plan, replies, died, events, notes)
-        return result, _executed(nb, plan, replies, result), path.name
+        return result, _executed(nb, plan, replies, result, info.markdown[name]), path.name
 
 
-def _zero(info, name, reason):
+def _zero(info, name, reason, status="zero"):
     outcomes = [TaskOutcome(t.id, float(t.points), 0.0, "not run") for t in info.tasks[name]]
-    return NotebookResult(Path(name).stem, 0.0, info.max_score(name), "zero", reason, [], outcomes)
+    flags = [reason] if status == "flagged" else []
+    return NotebookResult(
+        Path(name).stem, 0.0, info.max_score(name), status, reason, flags, outcomes
+    )
 
 
 def _message(reply):
@@ -321,25 +476,26 @@ def _score(info, name, plan, replies, died, events, notes):
         if reply.get("timed_out"):
             cell = plan.cells[i]
             what = f" (task {cell.task})" if cell.task else ""
-            reasons.append(f"cell {i}{what} ran past {_seconds(reply)} s and was interrupted")
-    cheated = any(e["kind"] in CHEATING for e in events)
+            limit = f"{reply['limit']:g}" if "limit" in reply else _seconds(reply)
+            reasons.append(f"cell {i}{what} ran past its {limit} s limit and was interrupted")
+    forged = died is not None and died.forged
+    cheated = forged or any(e["kind"] in CHEATING for e in events)
     score = sum(o.score for o in outcomes)
     if died is not None:
-        status, score = "zero", 0.0
         reasons.insert(0, died.reason)
         for o in outcomes:
-            o.score = 0.0
             if o.status != "flagged" and where.get(o.id, -1) >= (died.cell or 0):
                 o.status, o.message = "not run", "the notebook stopped before this test"
-    elif cheated:
-        status, score = "flagged", 0.0
+    if cheated or died is not None:
+        status, score = ("flagged" if cheated else "zero"), 0.0
         for o in outcomes:
             o.score = 0.0
     elif flags:
         status = "flagged"
     else:
         status = "graded"
-    reason = "; ".join(reasons + flags + notes)
+    flags = [_printable(f) for f in flags]
+    reason = _printable("; ".join(reasons + flags + notes))
     return NotebookResult(
         Path(name).stem, score, info.max_score(name), status, reason, flags, outcomes
     )
@@ -353,15 +509,22 @@ def _seconds(reply):
     return f"{reply.get('seconds', 0):.0f}"
 
 
-def _executed(student_nb, plan, replies, result):
-    """The notebook as run, safe to show: visible tests only, no tracebacks into the tests."""
+def _executed(student_nb, plan, replies, result, released_markdown):
+    """The notebook as run, safe to show: visible tests only, no tracebacks into the tests,
+    and the student's own markdown as plain text (no HTML or script of theirs in feedback)."""
     nb = nbformat.v4.new_notebook(metadata=dict(student_nb.metadata))
     count = 0
     for i, cell in enumerate(plan.cells):
         if cell.kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(cell.shown, metadata=cell.metadata))
+            text = cell.shown
+            if text.strip() not in released_markdown:
+                text = _as_text(text)
+            nb.cells.append(nbformat.v4.new_markdown_cell(text, metadata=cell.metadata))
             continue
-        new = nbformat.v4.new_code_cell(cell.shown, metadata=dict(cell.metadata))
+        meta = dict(cell.metadata)
+        if cell.kind not in ("test", "locked", "answer"):
+            meta.pop("nbgrader", None)  # a student's cell: whatever its tags claim, not graded
+        new = nbformat.v4.new_code_cell(cell.shown, metadata=meta)
         reply = replies.get(i)
         if reply is not None:
             count += 1
@@ -375,6 +538,18 @@ def _executed(student_nb, plan, replies, result):
     return nb
 
 
+def _as_text(markdown):
+    """Markdown shown verbatim: a fenced block longer than any run of backticks inside."""
+    longest = max((len(m) for m in re.findall(r"`+", markdown)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{markdown}\n{fence}"
+
+
+def _printable(text):
+    """Control characters (a carriage return, terminal escapes) written out as \\xNN."""
+    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" for c in text)
+
+
 def _outputs(reply, count, hide_traceback, task=None):
     """nbformat outputs of one cell. A test cell keeps only its task's own lines (``[task]
     passed ...``): anything else it printed may come from hidden tests, e.g. their inputs."""
@@ -383,7 +558,7 @@ def _outputs(reply, count, hide_traceback, task=None):
         if o["output_type"] == "stream":
             text = o["text"]
             if hide_traceback:
-                keep = [ln for ln in text.splitlines() if task and ln.startswith(f"[{task}]")]
+                keep = [ln for ln in text.splitlines() if task and ln == f"[{task}] {PASSED}"]
                 text = "\n".join(keep) + "\n" if keep else ""
             if text:
                 outs.append(nbformat.v4.new_output("stream", name=o["name"], text=text))
@@ -522,6 +697,7 @@ def grade(
     limits = limits or Limits()
     lock = _lock(course)
     try:
+        _sweep_work_folders()
         start = time.perf_counter()
         jobs, done = pending(course, assignments, force)
         run = GradeRun(skipped=done, isolation=isolation, workers=workers)
@@ -531,18 +707,53 @@ def grade(
         for a in {j.assignment for j in jobs}:
             grader.info(a)
         bar = Progress(len(jobs), stream) if progress else None
+        again = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-            futures = [pool.submit(grader.grade, job) for job in jobs]
-            for future in as_completed(futures):
+            futures = {pool.submit(grader.grade, job): job for job in jobs}
+            for future in _completed(futures):
                 record, executed = future.result()
+                if workers > 1 and _ran_out_of_time(record):
+                    again.append(futures[future])
+                    continue
                 _store(course, record, executed)
                 run.graded.append(record)
                 if bar:
                     bar.step(record)
+        for job in again:  # alone, so that a neighbour hogging the CPU cannot be the cause
+            record, executed = grader.grade(job)
+            _store(course, record, executed)
+            run.graded.append(record)
+            if bar:
+                bar.step(record)
         run.seconds = time.perf_counter() - start
         return run
     finally:
         lock.close()
+
+
+def _completed(futures):
+    """``as_completed``, but Ctrl-C cancels what has not started (what runs, finishes)."""
+    try:
+        yield from as_completed(futures)
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _sweep_work_folders():
+    """Remove the work folders of grading runs that were killed (their process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+        pid = folder.name[len(WORK_PREFIX) :].split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ran_out_of_time(record):
+    return any(
+        "ran past" in n.reason or "limit; the sandbox was stopped" in n.reason
+        for n in record.notebooks
+    )
 
 
 def _store(course, record, executed):
@@ -565,6 +776,8 @@ def _db_url(course):
 def _ensure_in_gradebook(course, assignments):
     """Assignments must be in the gradebook with their graded cells; release them if not."""
     from nbgrader.api import Gradebook, MissingEntry
+
+    _tools_on_path()  # nbgrader runs alembic to create a gradebook
 
     missing = []
     with Gradebook(_db_url(course)) as gb:

@@ -157,9 +157,11 @@ def graded_submissions(course, assignment=None):
             f"a grading record in {where} is unreadable ({type(err).__name__}: {err}); expected "
             "the JSON that `backprop-kit grade` writes (grade again to rewrite it)"
         ) from None
+    if assignment is not None and course.source_dir.is_dir():
+        course.resolve([assignment])  # an unknown id: say so, with the known ones
     if not results:
         of = f" of assignment {assignment!r}" if assignment else ""
-        again = f" {assignment}" if assignment else ""
+        again = f" --assignment {assignment}" if assignment else ""
         raise CourseError(
             f"no graded submissions{of} in {where}; run `backprop-kit grade{again}` first"
         )

@@ -54,6 +54,7 @@ _PATH_EVENTS = {
     "shutil.move": 1,
 }
 _LIST_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.walk"}
+_INTROSPECTION = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _PROCESS_EVENTS = {"os.fork", "os.forkpty", "subprocess.Popen", "os.system", "os.posix_spawn"}
 _NET_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo"}
 
@@ -93,7 +94,12 @@ class Watch:
         if event == "sys.addaudithook":
             self.report("tamper", "tried to add an audit hook (sys.addaudithook)")
             raise RuntimeError("adding audit hooks is not allowed while grading")
-        if event == "open":
+        if event in _INTROSPECTION:
+            self.report(
+                "tamper",
+                f"searched the interpreter's objects ({event}), as attacks on the grader do",
+            )
+        elif event == "open":
             self._open(args)
         elif event in _PATH_EVENTS:
             self._write(str(args[_PATH_EVENTS[event]]), event)
@@ -142,6 +148,8 @@ class Watch:
         if not isinstance(path, (str, bytes, os.PathLike)):
             return
         path = os.fsdecode(path)
+        if os.path.abspath(path).startswith(("/proc/self/fd", f"/proc/{os.getpid()}/fd")):
+            self.report("tamper", f"looked for the grader's pipes ({path})")
         if self._forbidden(path):
             self.report(
                 "forbidden-path",
@@ -173,20 +181,33 @@ class Watch:
 # -- snapshots of what the tests rely on ---------------------------------------------------------
 
 
-def _fingerprint(obj):
-    code = getattr(obj, "__code__", None)
-    return (id(obj), id(code) if code is not None else 0)
+_MISSING = object()
 
 
-def _snapshot(modules, classes):
-    snap = {}
-    for mod in modules:
-        for name, value in list(vars(mod).items()):
-            snap[f"{mod.__name__}.{name}"] = _fingerprint(value)
-    for cls in classes:
-        for name, value in list(vars(cls).items()):
-            snap[f"{cls.__module__}.{cls.__qualname__}.{name}"] = _fingerprint(value)
+def _snapshot(namespaces):
+    """``[(label, namespace dict, {name: (object, its __code__)})]``: references kept, so the
+    check below compares identities without building a string per name."""
+    snap = []
+    for label, ns in namespaces:
+        items = {}
+        for name, value in list(ns.items()):
+            items[name] = (value, getattr(value, "__code__", None))
+        snap.append((label, ns, items))
     return snap
+
+
+def _changes(snap):
+    """(label.name, what happened) for every entry replaced, deleted or with code swapped."""
+    for label, ns, items in snap:
+        for name, (value, code) in items.items():
+            now = ns.get(name, _MISSING)
+            if now is value:
+                if code is not None and getattr(now, "__code__", None) is not code:
+                    yield f"{label}.{name}", "had its code swapped"
+            elif now is _MISSING:
+                yield f"{label}.{name}", "was deleted"
+            else:
+                yield f"{label}.{name}", "was replaced"
 
 
 def _hooks(shell):
@@ -206,9 +227,30 @@ def _hooks(shell):
         "sys.excepthook": [id(sys.excepthook)],
         "trace or profile function": [id(sys.gettrace()), id(sys.getprofile())],
         "shell method": sorted(k for k, v in vars(shell).items() if callable(v)),
+        "shell component": [
+            (name, id(getattr(shell, name, None)))
+            + tuple(
+                sorted(
+                    (k, id(v))
+                    for k, v in vars(getattr(shell, name, None) or 0).items()
+                    if callable(v)
+                )
+            )
+            for name in _COMPONENTS
+        ],
     }
 
 
+_COMPONENTS = (
+    "compile",
+    "input_transformer_manager",
+    "events",
+    "displayhook",
+    "display_pub",
+    "display_formatter",
+    "InteractiveTB",
+    "SyntaxTB",
+)
 _LIBRARIES = ("matplotlib", "matplotlib_inline", "ipywidgets", "IPython", "ipykernel")
 
 
@@ -244,11 +286,14 @@ class Checks:
         self.shell, self.watch = shell, watch
         self.modules = {n: sys.modules[n] for n in self._names()}
         classes = [type(shell), type(shell).__mro__[1]]
+        classes += [type(getattr(shell, name)) for name in _COMPONENTS if hasattr(shell, name)]
         grading = sys.modules.get("chainrule.grading")
         if grading is not None:
             classes += [v for v in vars(grading).values() if isinstance(v, type)]
         self.classes = classes
-        self.snap = _snapshot(self.modules.values(), classes)
+        spaces = [(m.__name__, vars(m)) for m in self.modules.values()]
+        spaces += [(f"{c.__module__}.{c.__qualname__}", vars(c)) for c in classes]
+        self.snap = _snapshot(spaces)
         self.hooks = _hooks(shell)
         self.seen = set()
 
@@ -256,21 +301,15 @@ class Checks:
         return [
             n
             for n in sorted(sys.modules)
-            if n in self.PROTECTED or n == "chainrule" or n.startswith("chainrule.")
+            if n in self.PROTECTED or n.split(".")[0] in ("chainrule", "numpy")
         ]
 
     def run(self, cell):
         for name, mod in self.modules.items():
             if sys.modules.get(name) is not mod:
                 self._flag(f"sys.modules[{name!r}] was replaced", cell)
-        now = _snapshot(self.modules.values(), self.classes)
-        for key, value in now.items():
-            old = self.snap.get(key)
-            if old is not None and old != value:
-                what = "had its code swapped" if old[0] == value[0] else "was replaced"
-                self._flag(f"{key} {what}", cell)
-        for key in self.snap.keys() - now.keys():
-            self._flag(f"{key} was deleted", cell)
+        for key, what in _changes(self.snap):
+            self._flag(f"{key} {what}", cell)
         hooks = _hooks(self.shell)
         for kind, value in hooks.items():
             if value != self.hooks[kind]:
@@ -299,7 +338,7 @@ def _wrap_references(refs, answer_names, watch):
         wrapper.__backprop_kit_reference__ = label
         return wrapper
 
-    wrapped = {}
+    wrapped, codes = {}, {}
     for dotted in refs:
         module_name, _, name = dotted.rpartition(".")
         try:
@@ -313,26 +352,47 @@ def _wrap_references(refs, answer_names, watch):
             for attr, value in list(vars(obj).items()):
                 if callable(value) and not isinstance(value, type) and not attr.startswith("__"):
                     setattr(obj, attr, tripwire(value, f"{dotted}.{attr}", owners))
+                    if hasattr(value, "__code__"):
+                        codes[id(value.__code__)] = f"{dotted}.{attr}"
         elif callable(obj):
             setattr(module, name, tripwire(obj, dotted, owners))
-    return wrapped
+            if hasattr(obj, "__code__"):
+                codes[id(obj.__code__)] = dotted
+    return wrapped, codes
 
 
-def _check_answers(names, refs, user_ns, watch):
-    """Report answer names bound to (or subclassing) the reference they should re-implement."""
+def _reference_in(obj, codes):
+    """The reference a function (or a class's method) is, or runs the code of; else None."""
+    funcs = [obj]
+    if isinstance(obj, type):
+        funcs = [v for k, v in vars(obj).items() if callable(v) and not k.startswith("__")]
+    for f in funcs:
+        label = getattr(f, "__backprop_kit_reference__", None)
+        if label:
+            return label
+        code = getattr(getattr(f, "__func__", f), "__code__", None)
+        if code is not None and id(code) in codes:
+            return codes[id(code)]
+    return None
+
+
+def _check_answers(names, before, refs, codes, user_ns, watch):
+    """Report answer names a cell bound to, or to a subclass of, or to the code of, the
+    reference they should re-implement. ``before`` holds the names' ids before the cell."""
     for name in names:
         obj = user_ns.get(name)
-        if obj is None:
+        if obj is None or id(obj) == before.get(name):
             continue
         for dotted, ref in refs.items():
             if dotted.rpartition(".")[2] != name:
                 continue
-            same = obj is ref or getattr(obj, "__wrapped__", None) is ref
-            sub = isinstance(obj, type) and isinstance(ref, type) and issubclass(obj, ref)
-            if same or getattr(obj, "__backprop_kit_reference__", None):
+            if obj is ref or getattr(obj, "__wrapped__", None) is ref:
                 watch.report("reference", f"{name} is the reference {dotted} itself")
-            elif sub:
+            elif isinstance(obj, type) and isinstance(ref, type) and issubclass(obj, ref):
                 watch.report("reference", f"{name} subclasses the reference {dotted}")
+        label = _reference_in(obj, codes)
+        if label:
+            watch.report("reference", f"{name} runs the code of the reference {label}")
 
 
 # -- running cells -------------------------------------------------------------------------------
@@ -384,7 +444,10 @@ class Runner:
         shell.display_pub.publish = self._display
         shell._showtraceback = self._traceback
         self.answer_names = config.get("answer_names", {})
-        self.refs = _wrap_references(config.get("references", []), self.answer_names, self.watch)
+        self.refs, self.ref_codes = _wrap_references(
+            config.get("references", []), self.answer_names, self.watch
+        )
+        self.all_answers = sorted({n for names in self.answer_names.values() for n in names})
         self.checks = Checks(shell, self.watch)
         self.main_thread = threading.main_thread().ident
         self.pid = os.getpid()
@@ -414,6 +477,7 @@ class Runner:
             if request.get("task"):
                 watch.cell_task[count] = request["task"]
         self.outputs, self.error = [], None
+        before = {n: id(shell.user_ns.get(n)) for n in self.all_answers}
         out, err = Capped(self.limit), Capped(self.limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         timer = threading.Timer(float(request.get("timeout", 60)), self._interrupt)
@@ -443,9 +507,10 @@ class Runner:
         seconds = time.perf_counter() - start
         self._tidy()
         self.checks.run(cell)
-        task = request.get("task")
-        if student and task:
-            _check_answers(self.answer_names.get(task, []), self.refs, shell.user_ns, watch)
+        if student:
+            _check_answers(
+                self.all_answers, before, self.refs, self.ref_codes, shell.user_ns, watch
+            )
         outputs = [{"output_type": "stream", "name": "stdout", "text": out.text()}]
         outputs.append({"output_type": "stream", "name": "stderr", "text": err.text()})
         outputs = [o for o in outputs if o["text"]] + self.outputs
@@ -500,6 +565,7 @@ def main():
             reply = {"ok": True, "events": runner.watch.take() if runner else []}
         else:
             reply = {"ok": False, "error": f"unknown request {op!r}"}
+        reply["nonce"] = request.get("nonce")
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
         if op == "finish":

@@ -202,6 +202,109 @@ for path in ["../../../solutions/01-graphs/graphs.ipynb", "../../source/01-graph
     except OSError as err:
         print("refused:", err)"""
 
+_SHADOW = """import contextlib
+
+
+def task(task_id, quiet=False):
+    return contextlib.suppress(Exception)"""
+_FORGE = """import fcntl, json, os
+line = json.dumps({"ok": True, "cell": 0, "status": "ok", "timed_out": False, "error": None,
+                   "outputs": [], "events": [], "seconds": 0.1}) + "\\n"
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        pipe = os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+        if fd > 2 and pipe and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+            os.write(fd, line.encode() * 40)
+    except OSError:
+        pass"""
+_GC_PATCH = """import gc
+runner = next(o for o in gc.get_objects() if type(o).__name__ == "Runner")
+real = runner.run
+
+
+def run(request):
+    reply = real(request)
+    reply.update(status="ok", error=None, events=[], timed_out=False)
+    return reply
+
+
+runner.run = run"""
+_AST_PARSE = """ip = get_ipython()
+real = ip.compile.ast_parse
+
+
+def parse(source, filename="<unknown>", symbol="exec"):
+    return real("pass" if "with task(" in source else source, filename, symbol)
+
+
+ip.compile.ast_parse = parse"""
+_NUMPY_CORE = """import numpy as np
+core = getattr(np, "_core", None) or np.core
+core.numeric.all = lambda *a, **k: True"""
+_LAUNDER = """import chainrule.gates as library
+
+
+class AddGate(Gate):
+    input_names = ("x", "y")
+    forward = library.AddGate.forward
+    backward = library.AddGate.backward"""
+_LEAK_HIDDEN = """import linecache, re, sys
+
+
+def numerical_gradient(f, x, h=1e-5):
+    frame = sys._getframe(1)
+    while frame and not frame.f_code.co_filename.startswith("<ipython-input-"):
+        frame = frame.f_back
+    source = "".join(linecache.getlines(frame.f_code.co_filename))
+    for line in source.splitlines():
+        print("[numerical-grad]", line)
+    grad = np.zeros(x.shape)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad"""
+_MEMORY_FORK = """import os, time
+children = []
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(400 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(30)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)"""
+_TERMINAL = """try:
+    open("/\\r12345   01-graphs  graphs       10/10  graded   \\x1b[K", "w")
+except OSError as err:
+    print("refused:", err)"""
+_HTML = (
+    '<div style="position:fixed;top:0">Score: 10 / 10, graded</div>'
+    '<script>document.title = "pwned"</script>'
+)
+
+
+def _bad_metadata(release, source):
+    nb = solved(release, source)
+    given = [c for c in nb.cells if c.cell_type == "code" and not c.metadata.get("nbgrader")]
+    given[0].metadata["nbgrader"] = 5
+    given[1].metadata["nbgrader"] = {"grade_id": ["x"], "points": "many"}
+    return _file(nb)
+
+
+def _html(release, source):
+    nb = solved(release, source)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(_HTML))
+    return _file(nb)
+
+
 SAMPLES = [
     Sample("perfect", "every answer as in the solution", _perfect, "graded", FULL),
     Sample("partial", "Parts A and B done, the gates not started", _partial, "graded", 6.0),
@@ -444,6 +547,94 @@ SAMPLES = [
         "flagged",
         0.0,
         "'graph' was deleted or lost its nbgrader tags",
+    ),
+    Sample(
+        "shadow-task",
+        "defines its own task() that swallows every failure",
+        _with_cell("numerical-grad-code", _SHADOW),
+        "flagged",
+        0.0,
+        "redefines task, which the tests use",
+    ),
+    Sample(
+        "forged-reply",
+        "writes fake 'passed' replies to the grader's pipe",
+        _with_cell("numerical-grad-code", _FORGE),
+        "flagged",
+        0.0,
+        "not the runner's",
+    ),
+    Sample(
+        "gc-patch",
+        "finds the runner with gc and makes every later cell pass",
+        _with_cell("numerical-grad-code", _GC_PATCH),
+        "flagged",
+        0.0,
+        "gc.get_objects",
+    ),
+    Sample(
+        "ast-parse",
+        "patches IPython's compiler to skip the tests",
+        _with_cell("numerical-grad-code", _AST_PARSE),
+        "flagged",
+        0.0,
+        "shell component",
+    ),
+    Sample(
+        "numpy-internals",
+        "makes numpy's internal all() true, so allclose always agrees",
+        _with_cell("numerical-grad-code", _NUMPY_CORE),
+        "flagged",
+        0.0,
+        "numeric.all was replaced",
+    ),
+    Sample(
+        "launder",
+        "an AddGate whose methods are the library's",
+        _with_answer("add-gate", _LAUNDER),
+        "flagged",
+        0.0,
+        "runs the code of the reference chainrule.gates.AddGate.forward",
+    ),
+    Sample(
+        "reference-later",
+        "leaves the answer blank and imports the library's AddGate in a cell of its own",
+        _with_cell("add-gate-code", "from chainrule.gates import AddGate"),
+        "flagged",
+        0.0,
+        "AddGate is the reference chainrule.gates.AddGate",
+    ),
+    Sample(
+        "leak-hidden",
+        "prints the hidden tests' source from inside its function",
+        _with_answer("numerical-grad", _LEAK_HIDDEN),
+        "flagged",
+        0.0,
+        "showed lines of the hidden tests",
+    ),
+    Sample(
+        "memory-fork",
+        "six children holding 400 MB each",
+        _with_answer("cost", _MEMORY_FORK),
+        "zero",
+        0.0,
+        "of memory in all",
+    ),
+    Sample(
+        "terminal",
+        "a file name with a carriage return and a terminal escape, to fake a table row",
+        _with_cell("numerical-grad-code", _TERMINAL, base="solved"),
+        "flagged",
+        FULL,
+        "\\x0d12345",
+    ),
+    Sample("html", "HTML and a script in a markdown cell", _html, "graded", FULL),
+    Sample(
+        "bad-metadata",
+        "hand-edited nbgrader metadata of the wrong types",
+        _bad_metadata,
+        "graded",
+        FULL,
     ),
     Sample("corrupt", "a notebook cut in half", _corrupt, "zero", 0.0, "not valid JSON"),
     Sample("nbformat3", "saved as nbformat 3", _nbformat3, "graded", FULL, "nbformat 3"),

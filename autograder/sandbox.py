@@ -41,6 +41,7 @@ RUNNER = Path(__file__).resolve().parent / "runner.py"
 RUNNER_INSIDE = "/opt/backprop-kit/runner.py"
 HOME = "/home/student"
 BASE_UID = 61000
+MAX_REPLY = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,12 @@ class Isolation:
 class SandboxDied(RuntimeError):
     """The sandboxed process stopped answering: it crashed, exited, or ran out of time."""
 
-    def __init__(self, reason, cell=None, timed_out=False):
+    def __init__(self, reason, cell=None, timed_out=False, forged=False):
         super().__init__(reason)
         self.reason = reason
         self.cell = cell
         self.timed_out = timed_out
+        self.forged = forged
 
 
 def _probe(cmd):
@@ -218,8 +220,9 @@ def _bwrap():
     return cmd
 
 
-def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None, drop=False):
-    """The argv that starts ``argv`` in a sandbox of ``kind`` with ``workdir`` as its folder."""
+def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None, drop=False, extra=()):
+    """The argv that starts ``argv`` in a sandbox of ``kind`` with ``workdir`` as its folder.
+    ``extra``: (file descriptor, path) pairs copied into the sandbox's ``/tmp`` (bubblewrap)."""
     limits = limits or Limits()
     disk = str(limits.disk_mb * 1024 * 1024)
     if kind == "bubblewrap":
@@ -230,6 +233,9 @@ def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None, dro
         cmd += ["--perms", "0777", "--dir", inside]
         if fd is not None:
             cmd += ["--perms", "0644", "--file", str(fd), f"{inside}/{notebook_name}"]
+        for extra_fd, dest in extra:
+            cmd += ["--perms", "0777", "--dir", os.path.dirname(dest)]
+            cmd += ["--perms", "0644", "--file", str(extra_fd), dest]
         cmd += ["--chdir", inside, "--"]
         return cmd + _drop(slot) + argv
     if kind == "unshare":
@@ -270,6 +276,25 @@ def _limit(limits, nproc):
     return apply
 
 
+@functools.cache
+def font_cache():
+    """matplotlib's font list, built once per grader process and copied into every sandbox,
+    so that no notebook spends half a second building its own. None if it cannot be built."""
+    folder = Path(tempfile.mkdtemp(prefix="backprop-kit-fonts-"))
+    env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
+    done = subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    found = sorted(folder.glob("fontlist-*.json"))
+    if done.returncode != 0 or not found:
+        return None
+    found[0].chmod(0o644)
+    return found[0]
+
+
 class Sandbox:
     """A sandboxed runner for one notebook: ``start``, ``run`` cells, ``close`` (kills all).
 
@@ -290,7 +315,7 @@ class Sandbox:
         self.raw = []
         self.raw_size = 0
         self.deadline = None
-        self._buffer = b""
+        self._buffer = bytearray()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -300,6 +325,9 @@ class Sandbox:
         tmp = "/tmp" if kind == "bubblewrap" else str(self.workdir / ".tmp")
         if kind != "bubblewrap":
             os.makedirs(tmp, exist_ok=True)
+            if fonts := font_cache():
+                os.makedirs(f"{tmp}/matplotlib", exist_ok=True)
+                shutil.copyfile(fonts, f"{tmp}/matplotlib/{fonts.name}")
             if self.isolation.drop:
                 uid = BASE_UID + self.slot
                 for p in (self.workdir.parent, self.workdir, *self.workdir.rglob("*")):
@@ -309,7 +337,7 @@ class Sandbox:
             "HOME": inside,
             "TMPDIR": tmp,
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": self.config.get("mplconfigdir") or f"{tmp}/matplotlib",
+            "MPLCONFIGDIR": f"{tmp}/matplotlib",
             "IPYTHONDIR": f"{tmp}/ipython",
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
@@ -323,6 +351,10 @@ class Sandbox:
         argv = [sys.executable, runner]
         nb_file = self.workdir / self.notebook_name
         fd = os.open(nb_file, os.O_RDONLY) if kind == "bubblewrap" else None
+        fonts = font_cache()
+        extra = []
+        if fonts is not None and kind == "bubblewrap":
+            extra.append((os.open(fonts, os.O_RDONLY), f"/tmp/matplotlib/{fonts.name}"))
         cmd = _command(
             kind,
             self.workdir,
@@ -332,6 +364,7 @@ class Sandbox:
             self.limits,
             fd,
             drop=self.isolation.drop,
+            extra=extra,
         )
         config = dict(self.config)
         config["write_roots"] = [inside, tmp]
@@ -346,13 +379,15 @@ class Sandbox:
                 stderr=subprocess.PIPE,
                 cwd=str(self.workdir) if kind != "bubblewrap" else None,
                 env=env,
-                pass_fds=(fd,) if fd is not None else (),
+                pass_fds=([fd] if fd is not None else []) + [f for f, _ in extra],
                 preexec_fn=_limit(self.limits, _nproc(self.limits, self.isolation.drop)),
             )
         finally:
-            if fd is not None:
-                os.close(fd)
+            for f in ([fd] if fd is not None else []) + [f for f, _ in extra]:
+                os.close(f)
         threading.Thread(target=self._drain, daemon=True).start()
+        self.watch = Watchdog(self.token, self.limits, self._stop_all)
+        threading.Thread(target=self.watch.run, daemon=True).start()
         self.deadline = time.monotonic() + self.limits.notebook_seconds
         reply = self._ask({"op": "init", "config": config}, None, self.limits.cell_seconds * 2)
         return reply
@@ -367,7 +402,9 @@ class Sandbox:
             "task": task,
             "timeout": timeout,
         }
-        return self._ask(request, cell, timeout + self.limits.grace_seconds)
+        reply = self._ask(request, cell, timeout + self.limits.grace_seconds)
+        reply["limit"] = timeout
+        return reply
 
     def finish(self):
         try:
@@ -375,8 +412,17 @@ class Sandbox:
         except SandboxDied:
             return {"events": []}
 
+    def _stop_all(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        kill_marked(self.token)
+
     def close(self):
         """Kill the sandbox and everything it started; return the raw output it wrote."""
+        if getattr(self, "watch", None) is not None:
+            self.watch.stop = True
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -407,6 +453,7 @@ class Sandbox:
 
     def _ask(self, request, cell, wait):
         proc = self.proc
+        request["nonce"] = secrets.token_hex(16)
         try:
             proc.stdin.write((json.dumps(request) + "\n").encode())
             proc.stdin.flush()
@@ -428,10 +475,16 @@ class Sandbox:
         if line == b"":
             raise SandboxDied(self._death(cell), cell)
         try:
-            return json.loads(line)
-        except ValueError:
+            reply = _valid(json.loads(line), request)
+        except ValueError as err:
             self.close()
-            raise SandboxDied(f"the runner's reply to cell {cell} was garbled", cell) from None
+            raise SandboxDied(
+                f"the reply to cell {cell} was not the runner's ({err}): something in the "
+                "notebook wrote to the grader's pipe",
+                cell,
+                forged=True,
+            ) from None
+        return reply
 
     def _readline(self, wait):
         """One line from the runner, ``b""`` at end of file, ``None`` after ``wait`` seconds."""
@@ -447,7 +500,10 @@ class Sandbox:
                 if not chunk:
                     return b""
                 self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+                if len(self._buffer) > MAX_REPLY and b"\n" not in chunk:
+                    return b"{}"  # no reply is this long: refused as not the runner's
+        line, _, rest = bytes(self._buffer).partition(b"\n")
+        self._buffer = bytearray(rest)
         return line
 
     def _death(self, cell):
@@ -457,6 +513,8 @@ class Sandbox:
             code = None
         self.close()
         where = f" in cell {cell}" if cell is not None else " while starting"
+        if getattr(self, "watch", None) is not None and self.watch.reason:
+            return f"{self.watch.reason}{where}; the sandbox was stopped"
         if code is None:
             return f"the notebook's process stopped answering{where}"
         if code < 0 or code > 128:
@@ -491,6 +549,103 @@ class Sandbox:
         if self.raw_size > self.limits.output_chars:
             text += f"\n[output cut: {self.raw_size - self.limits.output_chars} more bytes]"
         return text
+
+
+class Watchdog:
+    """Adds up the memory and CPU time of all of a sandbox's processes, twice a second, and
+    stops the sandbox when the total passes the limits (``RLIMIT_AS`` and ``RLIMIT_CPU`` bind
+    per process only: forked children would each get the full amount)."""
+
+    def __init__(self, token, limits, kill, interval=0.5):
+        self.mark = f"BACKPROP_KIT_SANDBOX={token}".encode()
+        self.limits, self.kill, self.interval = limits, kill, interval
+        self.ours, self.others = set(), set()
+        self.stop, self.reason = False, ""
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self):
+        while not self.stop:
+            time.sleep(self.interval)
+            rss, cpu, count = self.measure()
+            mb = rss / 2**20
+            if mb > self.limits.memory_mb:
+                self.reason = (
+                    f"the notebook's {count} processes used {mb:.0f} MB of memory in all, "
+                    f"over the {self.limits.memory_mb} MB limit"
+                )
+            elif cpu > self.limits.cpu_seconds:
+                self.reason = (
+                    f"the notebook's processes used {cpu:.0f} s of CPU time in all, over the "
+                    f"{self.limits.cpu_seconds} s limit"
+                )
+            if self.reason:
+                self.stop = True
+                self.kill()
+
+    def measure(self):
+        """(bytes, CPU seconds, processes) of the processes carrying the token. Memory is the
+        proportional set size: pages shared after a fork count once, split among sharers."""
+        rss = cpu = count = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or pid in self.others:
+                continue
+            try:
+                if pid not in self.ours:
+                    env = Path(f"/proc/{pid}/environ").read_bytes()
+                    (self.ours if self.mark in env.split(b"\0") else self.others).add(pid)
+                    if pid in self.others:
+                        continue
+                pss = _field_kb(Path(f"/proc/{pid}/smaps_rollup").read_text(), "Pss:")
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, ValueError, IndexError):
+                self.ours.discard(pid)
+                continue
+            rss += pss * 1024
+            cpu += (int(fields[11]) + int(fields[12])) / self.tick
+            count += 1
+        return rss, cpu, count
+
+
+def _field_kb(text, name):
+    for line in text.splitlines():
+        if line.startswith(name):
+            return int(line.split()[1])
+    raise ValueError(f"no {name} line")
+
+
+def _valid(reply, request):
+    """The runner's reply to ``request``, checked field by field; ``ValueError`` otherwise."""
+    if not isinstance(reply, dict) or reply.get("nonce") != request["nonce"]:
+        raise ValueError("no reply with this request's nonce")
+    events = reply.setdefault("events", [])
+    if not isinstance(events, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("kind"), str) and isinstance(e.get("detail"), str)
+        for e in events
+    ):
+        raise ValueError("malformed integrity events")
+    if request["op"] != "run":
+        return reply
+    if reply.get("cell") != request["cell"] or reply.get("status") not in ("ok", "error"):
+        raise ValueError("wrong cell or status")
+    error = reply.get("error")
+    if error is not None and not (
+        isinstance(error, dict)
+        and all(isinstance(error.get(k), str) for k in ("ename", "evalue"))
+        and isinstance(error.get("traceback", []), list)
+    ):
+        raise ValueError("malformed error")
+    outputs = reply.get("outputs")
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict)
+        and isinstance(o.get("text"), str)
+        and o.get("output_type") in ("stream", "execute_result", "display_data")
+        and (o["output_type"] != "stream" or o.get("name") in ("stdout", "stderr"))
+        for o in outputs
+    ):
+        raise ValueError("malformed outputs")
+    if not isinstance(reply.get("seconds", 0), (int, float)):
+        raise ValueError("malformed time")
+    return reply
 
 
 def kill_marked(token):

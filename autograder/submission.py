@@ -15,6 +15,7 @@ with the instructor's source:
 
 import ast
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,12 @@ class Plan:
 
 
 def _meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """A cell's nbgrader metadata; anything malformed (hand-edited JSON) counts as none."""
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("grade_id", ""), str):
+        return {}
+    return meta
 
 
 def grade_ids(nb):
@@ -93,15 +99,24 @@ def read_submission(path):
         raise Unreadable(f"{path.name} is JSON but not a notebook (no 'nbformat' field)")
     version = data.get("nbformat")
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's notes on duplicate cell ids and such
+            nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises several kinds for a broken notebook
         raise Unreadable(
             f"{path.name} is not a readable notebook ({type(err).__name__}: {err})"
         ) from None
     if version != 4:
         notes.append(f"{path.name} was saved as nbformat {version}; upgraded to 4 to grade it")
-    if "cells" not in nb:
-        raise Unreadable(f"{path.name} has no cells")
+    if not isinstance(nb.get("cells"), list):
+        raise Unreadable(f"{path.name} has no list of cells")
+    for i, cell in enumerate(nb.cells):
+        if not isinstance(cell, dict) or not isinstance(cell.get("source"), str):
+            raise Unreadable(
+                f"{path.name}: cell {i} has no text source; the file was edited by hand?"
+            )
+        if not isinstance(cell.get("metadata", {}), dict):
+            cell["metadata"] = {}
     return nb, notes
 
 

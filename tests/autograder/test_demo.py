@@ -28,7 +28,8 @@ def test_each_step_runs_and_the_gradebook_is_printed(demo):
 
 
 def test_gradebook_holds_every_collected_student_with_the_expected_score(demo):
-    """Does every sample except the damaged file reach the gradebook with its expected score?"""
+    """Does every sample reach the gradebook with its expected score, the student whose only
+    file was damaged (set aside by collect) included?"""
     root, text = demo
     expected = {s.student: s.score for s in SAMPLES if s.student in DEMO}
     book = text[text.index("== gradebook") :].splitlines()[1:]
@@ -37,11 +38,14 @@ def test_gradebook_holds_every_collected_student_with_the_expected_score(demo):
         parts = line.split()
         if len(parts) == 4 and parts[2] == "/":
             got[parts[0]] = float(parts[1])
-    assert got == {s: v for s, v in expected.items() if s != "corrupt"}
+    assert got == expected, "the damaged file's student is in the gradebook too, with 0"
     with open(root / "reports" / "grades.csv") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
     assert rows["sigint-proof"]["status"] == "zero"
     assert rows["patch-helpers"]["status"] == "flagged"
+    assert (
+        rows["corrupt"]["status"] == "zero" and "rejected at collect" in rows["corrupt"]["reason"]
+    )
     assert len(list((root / "feedback").rglob("*.html"))) == len(got)
 
 

@@ -60,6 +60,7 @@ def test_each_submission_gets_its_score_status_and_reason(graded, sample):
     _, _, records, _ = graded
     (nb,) = records[sample.student].notebooks
     assert (nb.status, nb.score) == (sample.status, sample.score), nb.reason
+    assert "\r" not in nb.reason and "\x1b" not in nb.reason, "no terminal control characters"
     assert nb.max_score == 10
     assert sample.reason.lower() in nb.reason.lower(), nb.reason
     if sample.status != "graded":
@@ -128,6 +129,8 @@ def test_feedback_never_shows_hidden_tests(graded):
         assert "HIDDEN TESTS" not in text
         assert not [line for line in hidden if line in text]
         assert str(course.root) not in text
+    html = (Path(course.root) / "feedback" / "html" / ASSIGNMENT / "graphs.html").read_text()
+    assert "<script>document.title" not in html and "Score: 10 / 10, graded</div>" not in html
     leaked = nbformat.read(
         Path(course.root) / "autograded" / "leak-inputs" / ASSIGNMENT / NOTEBOOK, as_version=4
     )

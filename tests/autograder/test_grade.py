@@ -1,0 +1,72 @@
+"""Does ``grade`` re-grade exactly what changed, refuse bad settings and a second run at once?"""
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+from autograder.course import CourseError
+from autograder.demo import make_course
+from autograder.grade import _lock, grade
+from autograder.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build
+from autograder.sandbox import Limits
+
+LIMITS = Limits(cell_seconds=20, notebook_seconds=120)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("grade"))
+    release = nbformat.read(course.release_dir / ASSIGNMENT / NOTEBOOK, as_version=4)
+    source = nbformat.read(course.source_dir / ASSIGNMENT / NOTEBOOK, as_version=4)
+    for sample in [s for s in SAMPLES if s.student in ("perfect", "blank")]:
+        folder = course.root / "submitted" / sample.student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name, data in build(sample, release, source).items():
+            (folder / name).write_bytes(data)
+    return course
+
+
+def test_changed_submission_or_tests_are_graded_again(course):
+    """Is a submission graded once, again after it changes, and all again after the tests do?"""
+    first = grade(course, [ASSIGNMENT], workers=2, limits=LIMITS, progress=False)
+    assert {r.student_id for r in first.graded} == {"perfect", "blank"}
+    same = grade(course, [ASSIGNMENT], workers=2, limits=LIMITS, progress=False)
+    assert same.graded == [] and len(same.skipped) == 2
+    blank = course.root / "submitted" / "blank" / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(blank, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("I will finish it later."))
+    nbformat.write(nb, blank)
+    changed = grade(course, [ASSIGNMENT], workers=2, limits=LIMITS, progress=False)
+    assert [r.student_id for r in changed.graded] == ["blank"]
+    solution = course.source_dir / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(solution, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A note from the instructor."))
+    nbformat.write(nb, solution)
+    retest = grade(course, [ASSIGNMENT], workers=2, limits=LIMITS, progress=False)
+    assert {r.student_id for r in retest.graded} == {"perfect", "blank"}
+    assert {r.student_id: r.score for r in retest.graded} == {"perfect": 10.0, "blank": 0.0}
+
+
+def test_a_second_run_on_the_same_course_is_refused(course):
+    """While one grade holds the course's lock, is another refused with a clear message?"""
+    held = _lock(course)
+    try:
+        with pytest.raises(CourseError, match="another `backprop-kit grade` is running"):
+            grade(course, [ASSIGNMENT], workers=1, limits=LIMITS, progress=False)
+    finally:
+        held.close()
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["grade", "--workers", "0"], "--workers 0: expected a whole number of at least 1"),
+        (["grade", "--cell-timeout", "-1"], "cell_seconds = -1.0; expected a positive number"),
+        (["grade", "--assignment", "99-nope"], "no assignment '99-nope'"),
+        (["report", "--assignment", "01-graph"], "no assignment '01-graph'"),
+    ],
+)
+def test_bad_settings_are_refused_with_what_was_expected(course, capsys, argv, words):
+    """Does each bad command-line value exit 2 with a message naming it and what is allowed?"""
+    assert main(["--course", str(course.root), *argv]) == 2
+    assert words in capsys.readouterr().err
