@@ -19,12 +19,10 @@ read, the reference implementation called; these notebooks score 0, or lose the 
 task, and wait for a person, marked ``needs_manual_grade`` in the gradebook).
 """
 
-import ast
 import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -38,199 +36,24 @@ from pathlib import Path
 
 import nbformat
 
-from .course import CourseError, _tools_on_path
-from .results import (
-    NotebookResult,
-    SubmissionResult,
-    TaskOutcome,
-    result_path,
-    write_json_atomic,
-)
+from .assignment import Assignment
+from .course import CourseError
+from .gradebook import ensure_in_gradebook, gradebook_scores, merge_into_gradebook
+from .results import SubmissionResult, result_path, write_json_atomic
 from .sandbox import Limits, Sandbox, SandboxDied, detect_isolation
-from .submission import Unreadable, assemble, defined_names, find_notebook, read_submission
-from .tasks import tasks
+from .scoring import (
+    executed_notebook,
+    rebinding_events,
+    score_notebook,
+    withhold_hidden,
+    zero_result,
+)
+from .submission import Unreadable, assemble, find_notebook, read_submission
 
-__all__ = ["grade", "GradeRun", "pending", "CHEATING", "FLAGGING"]
+__all__ = ["grade", "GradeRun", "pending", "fingerprint", "gradebook_scores"]
 
-CHEATING = {"tamper", "reference", "forbidden-path"}
-FLAGGING = CHEATING | {"write-outside", "network"}
 FORBIDDEN_NAMES = ["solutions", ".nbgrader", "gradebook.db", "submitted", "autograded"]
-PASSED = "passed the tests in this cell"  # chainrule.grading.task's line on success
-WITHHELD = "[withheld: a line of the hidden tests]"
 WORK_PREFIX = "backprop-kit-grade-"  # other submissions' folders, refused in weaker sandboxes
-_HINT = re.compile(r"Hint: (.+?)(?:\n|$)")
-
-
-# -- what the grader knows about an assignment --------------------------------------------------
-
-
-class Assignment:
-    """Source and release notebooks of one assignment, their tasks and reference names."""
-
-    def __init__(self, course, name):
-        self.name = name
-        self.notebooks = [p.name for p in course.release_notebooks(name)]
-        if not self.notebooks:
-            raise CourseError(
-                f"no released notebooks for {name!r} in {course.release_dir / name}; run "
-                f"`backprop-kit release {name}` first"
-            )
-        self.source = {
-            n: nbformat.read(course.source_dir / name / n, as_version=4) for n in self.notebooks
-        }
-        self.release = {
-            n: nbformat.read(course.release_dir / name / n, as_version=4) for n in self.notebooks
-        }
-        self.release_ids = {
-            n: {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
-            for n, nb in self.release.items()
-        }
-        self.tasks = {n: tasks(nb) for n, nb in self.source.items()}
-        self.answer_names = {n: self._answer_names(n) for n in self.notebooks}
-        self.markdown = {
-            n: {c.source.strip() for c in nb.cells if c.cell_type == "markdown"}
-            for n, nb in self.release.items()
-        }
-        self.hidden = {n: _hidden_lines(self.source[n], self.release[n]) for n in self.notebooks}
-        self.preamble = {
-            n: _imports(nb, set().union(*self.answer_names[n].values()))
-            for n, nb in self.release.items()
-        }
-        self.references = sorted(
-            {
-                ref
-                for n in self.notebooks
-                for names in self.answer_names[n].values()
-                for ref in _references(names)
-            }
-        )
-
-    def _answer_names(self, notebook):
-        nb = self.source[notebook]
-        return {
-            t.id: sorted(set().union(*(defined_names(nb.cells[i].source) for i in t.answer_cells)))
-            for t in self.tasks[notebook]
-        }
-
-    def max_score(self, notebook):
-        return float(sum(t.points for t in self.tasks[notebook]))
-
-
-def _imports(nb, answers):
-    """The imports of the notebook's own (instructor) cells, as one line of code to run before
-    each test cell, and the names they bind: tests then use the real helpers, whatever a
-    student's cell bound to ``task``, ``expect_close`` or ``np``. Names the answers define
-    (``answers``) are left to the student."""
-    nodes, names = [], set()
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if not isinstance(node, (ast.Import, ast.ImportFrom)):
-                continue
-            keep = [
-                a
-                for a in node.names
-                if a.name != "*" and (a.asname or a.name).split(".")[0] not in answers
-            ]
-            if keep:
-                node.names = keep
-                nodes.append(ast.unparse(node))
-                names.update((a.asname or a.name).split(".")[0] for a in keep)
-    return ("; ".join(nodes) + "\n" if nodes else ""), names
-
-
-def _hidden_lines(source, release):
-    """Lines of the hidden tests long enough to recognise and not shown anywhere visible."""
-    visible = {ln.strip() for c in release.cells for ln in c.source.splitlines()}
-    found = set()
-    for cell in source.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 20 and line.strip() not in visible:
-                found.add(line.strip())
-    return found
-
-
-def _withhold(replies, hidden, locked):
-    """Replace hidden-test lines in every output and error message; one event per cell. The
-    tracebacks of ``locked`` cells quote their own source (hidden tests included) and are
-    never shown, so they are dropped instead."""
-    events = []
-    for i, reply in replies.items():
-        leaked = False
-        for o in reply.get("outputs", []):
-            o["text"], hit = _scrub_hidden(o["text"], hidden)
-            leaked |= hit
-        error = reply.get("error") or {}
-        if "evalue" in error:
-            error["evalue"], hit = _scrub_hidden(error["evalue"], hidden)
-            leaked |= hit
-        if i in locked:
-            error["traceback"] = []
-        elif "traceback" in error:
-            scrubbed = [_scrub_hidden(t, hidden) for t in error["traceback"]]
-            error["traceback"] = [t for t, _ in scrubbed]
-            leaked |= any(hit for _, hit in scrubbed)
-        if leaked:
-            detail = f"cell {i} showed lines of the hidden tests (withheld from the feedback)"
-            events.append({"kind": "tamper", "detail": detail})
-    return events
-
-
-def _scrub_hidden(text, hidden):
-    if not hidden or not text:
-        return text, False
-    hit = False
-    for line in hidden:
-        if line in text:
-            text, hit = text.replace(line, WITHHELD), True
-    return text, hit
-
-
-def _rebinds(plan, bound):
-    """Integrity events for student cells that define a name the tests import."""
-    events = []
-    for i, cell in enumerate(plan.cells):
-        if cell.kind in ("answer", "student"):
-            for name in sorted(defined_names(cell.source) & bound):
-                detail = f"cell {i} redefines {name}, which the tests use"
-                events.append({"kind": "tamper", "detail": detail})
-    return events
-
-
-def _public_api():
-    """``{name: "chainrule.module.name"}`` for every public function and class of chainrule."""
-    import importlib
-    import pkgutil
-
-    try:
-        import chainrule
-    except ImportError:
-        return {}
-    api = {}
-    for info in pkgutil.iter_modules(chainrule.__path__, "chainrule."):
-        if info.ispkg or info.name.endswith(("demo", "viz")):
-            continue
-        module = importlib.import_module(info.name)
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name, None)
-            if callable(obj) and getattr(obj, "__module__", None) == info.name:
-                api.setdefault(name, f"{info.name}.{name}")
-    return api
-
-
-def _references(names):
-    api = _public_api()
-    return [api[n] for n in names if n in api]
 
 
 # -- one submission -------------------------------------------------------------------------------
@@ -358,14 +181,14 @@ class Grader:
                     f"the grader could not grade this notebook ({type(err).__name__}: {err}); "
                     "flagged for a person to look at"
                 )
-                result, nb, used = _zero(info, name, why, "flagged"), None, None
+                result, nb, used = zero_result(info, name, why, "flagged"), None, None
             if used:
                 taken.add(used)
             results.append(result)
             if nb is not None:
                 executed[name] = nb
         if job.rejected is not None:
-            results = [_zero(info, name, job.rejected) for name in info.notebooks]
+            results = [zero_result(info, name, job.rejected) for name in info.notebooks]
         record = SubmissionResult(
             student_id=job.student,
             assignment=job.assignment,
@@ -382,11 +205,11 @@ class Grader:
         stem = Path(name).stem
         path, note = find_notebook(job.folder, name, info.release_ids[name], taken)
         if path is None:
-            return _zero(info, name, note), None, None
+            return zero_result(info, name, note), None, None
         try:
             nb, notes = read_submission(path)
         except Unreadable as err:
-            return _zero(info, name, err.reason), None, path.name
+            return zero_result(info, name, err.reason), None, path.name
         if note:
             notes.insert(0, note)
         plan = assemble(info.source[name], info.release[name], nb)
@@ -407,7 +230,7 @@ class Grader:
             try:
                 box.start()
                 source, bound = info.preamble[name]
-                events += _rebinds(plan, bound)
+                events += rebinding_events(plan, bound)
                 for i, cell in enumerate(plan.cells):
                     if cell.runs:
                         student = cell.kind in ("answer", "student")
@@ -420,167 +243,11 @@ class Grader:
             finally:
                 box.close()
         locked = {i for i, c in enumerate(plan.cells) if c.kind in ("test", "locked")}
-        events += _withhold(replies, info.hidden[name], locked)
+        events += withhold_hidden(replies, info.hidden[name], locked)
         if died is not None and died.cell is None and not replies:
             raise CourseError(f"the sandbox could not start for {job.student}/{stem}: {died}")
-        result = _score(info, name, plan, replies, died, events, notes)
-        return result, _executed(nb, plan, replies, result, info.markdown[name]), path.name
-
-
-def _zero(info, name, reason, status="zero"):
-    outcomes = [TaskOutcome(t.id, float(t.points), 0.0, "not run") for t in info.tasks[name]]
-    flags = [reason] if status == "flagged" else []
-    return NotebookResult(
-        Path(name).stem, 0.0, info.max_score(name), status, reason, flags, outcomes
-    )
-
-
-def _message(reply):
-    error = reply.get("error") or {}
-    ename, evalue = error.get("ename", "Error"), error.get("evalue", "")
-    if ename in ("TaskFailure", "AssertionError"):
-        return evalue
-    return f"{ename}: {evalue}" if evalue else ename
-
-
-def _score(info, name, plan, replies, died, events, notes):
-    where = {c.grade_id: i for i, c in enumerate(plan.cells) if c.kind == "test"}
-    outcomes, reasons = [], []
-    for t in info.tasks[name]:
-        reply = replies.get(where.get(t.id))
-        out = TaskOutcome(t.id, float(t.points))
-        if reply is None:
-            out.message = "the test cell did not run"
-        elif reply["status"] == "ok":
-            out.status, out.score = "pass", float(t.points)
-        else:
-            out.message = _message(reply)
-            stub = any(
-                _stubbed(replies.get(i))
-                for i, c in enumerate(plan.cells)
-                if c.kind == "answer" and c.task == t.id
-            )
-            todo = stub or "not done yet" in out.message
-            out.status = "todo" if todo else "fail"
-            out.hints = _HINT.findall(out.message)
-        if t.id in plan.tampered:
-            out.status, out.score = "flagged", 0.0
-            out.message = plan.tampered[t.id] + (
-                f" (it {'passes' if reply and reply['status'] == 'ok' else 'fails'})"
-            )
-        outcomes.append(out)
-    flags = [plan.tampered[k] for k in plan.tampered if k not in {o.id for o in outcomes}]
-    flags += [o.message for o in outcomes if o.status == "flagged"]
-    flags += [e["detail"] for e in events if e["kind"] in FLAGGING]
-    for i, reply in sorted(replies.items()):
-        if reply.get("timed_out"):
-            cell = plan.cells[i]
-            what = f" (task {cell.task})" if cell.task else ""
-            limit = f"{reply['limit']:g}" if "limit" in reply else _seconds(reply)
-            reasons.append(f"cell {i}{what} ran past its {limit} s limit and was interrupted")
-    forged = died is not None and died.forged
-    cheated = forged or any(e["kind"] in CHEATING for e in events)
-    score = sum(o.score for o in outcomes)
-    if died is not None:
-        reasons.insert(0, died.reason)
-        for o in outcomes:
-            if o.status != "flagged" and where.get(o.id, -1) >= (died.cell or 0):
-                o.status, o.message = "not run", "the notebook stopped before this test"
-    if cheated or died is not None:
-        status, score = ("flagged" if cheated else "zero"), 0.0
-        for o in outcomes:
-            o.score = 0.0
-    elif flags:
-        status = "flagged"
-    else:
-        status = "graded"
-    flags = [_printable(f) for f in flags]
-    reason = _printable("; ".join(reasons + flags + notes))
-    return NotebookResult(
-        Path(name).stem, score, info.max_score(name), status, reason, flags, outcomes
-    )
-
-
-def _stubbed(reply):
-    return bool(reply) and (reply.get("error") or {}).get("ename") == "NotImplementedError"
-
-
-def _seconds(reply):
-    return f"{reply.get('seconds', 0):.0f}"
-
-
-def _executed(student_nb, plan, replies, result, released_markdown):
-    """The notebook as run, safe to show: visible tests only, no tracebacks into the tests,
-    and the student's own markdown as plain text (no HTML or script of theirs in feedback)."""
-    nb = nbformat.v4.new_notebook(metadata=dict(student_nb.metadata))
-    count = 0
-    for i, cell in enumerate(plan.cells):
-        if cell.kind == "markdown":
-            text = cell.shown
-            if text.strip() not in released_markdown:
-                text = _as_text(text)
-            nb.cells.append(nbformat.v4.new_markdown_cell(text, metadata=cell.metadata))
-            continue
-        meta = dict(cell.metadata)
-        if cell.kind not in ("test", "locked", "answer"):
-            meta.pop("nbgrader", None)  # a student's cell: whatever its tags claim, not graded
-        new = nbformat.v4.new_code_cell(cell.shown, metadata=meta)
-        reply = replies.get(i)
-        if reply is not None:
-            count += 1
-            new.execution_count = count
-            locked = cell.kind in ("test", "locked")
-            new.outputs = _outputs(reply, count, locked, cell.task if locked else None)
-        nb.cells.append(new)
-    nb.metadata["backprop_kit"] = {k: v for k, v in vars(result).items() if k != "tasks"} | {
-        "tasks": [vars(t) for t in result.tasks]
-    }
-    return nb
-
-
-def _as_text(markdown):
-    """Markdown shown verbatim: a fenced block longer than any run of backticks inside."""
-    longest = max((len(m) for m in re.findall(r"`+", markdown)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{markdown}\n{fence}"
-
-
-def _printable(text):
-    """Control characters (a carriage return, terminal escapes) written out as \\xNN."""
-    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" for c in text)
-
-
-def _outputs(reply, count, hide_traceback, task=None):
-    """nbformat outputs of one cell. A test cell keeps only its task's own lines (``[task]
-    passed ...``): anything else it printed may come from hidden tests, e.g. their inputs."""
-    outs = []
-    for o in reply.get("outputs", []):
-        if o["output_type"] == "stream":
-            text = o["text"]
-            if hide_traceback:
-                keep = [ln for ln in text.splitlines() if task and ln == f"[{task}] {PASSED}"]
-                text = "\n".join(keep) + "\n" if keep else ""
-            if text:
-                outs.append(nbformat.v4.new_output("stream", name=o["name"], text=text))
-        elif hide_traceback:
-            continue
-        elif o["output_type"] == "execute_result":
-            outs.append(
-                nbformat.v4.new_output(
-                    "execute_result", data={"text/plain": o["text"]}, execution_count=count
-                )
-            )
-        else:
-            outs.append(nbformat.v4.new_output("display_data", data={"text/plain": o["text"]}))
-    error = reply.get("error")
-    if error:
-        tb = [] if hide_traceback else list(error.get("traceback", []))
-        outs.append(
-            nbformat.v4.new_output(
-                "error", ename=error["ename"], evalue=error["evalue"], traceback=tb
-            )
-        )
-    return outs
+        result = score_notebook(info, name, plan, replies, died, events, notes)
+        return result, executed_notebook(nb, plan, replies, result, info.markdown[name]), path.name
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -701,7 +368,7 @@ def grade(
         start = time.perf_counter()
         jobs, done = pending(course, assignments, force)
         run = GradeRun(skipped=done, isolation=isolation, workers=workers)
-        _ensure_in_gradebook(course, {j.assignment for j in jobs})
+        ensure_in_gradebook(course, {j.assignment for j in jobs})
         merge_into_gradebook(course, done)
         grader = Grader(course, limits, isolation)
         for a in {j.assignment for j in jobs}:
@@ -767,68 +434,3 @@ def _store(course, record, executed):
         os.replace(tmp, folder / name)
     write_json_atomic(result_path(root, record.assignment, record.student_id), record.to_dict())
     merge_into_gradebook(course, [record])
-
-
-def _db_url(course):
-    return getattr(course, "db_url", None) or course.config().CourseDirectory.db_url
-
-
-def _ensure_in_gradebook(course, assignments):
-    """Assignments must be in the gradebook with their graded cells; release them if not."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    _tools_on_path()  # nbgrader runs alembic to create a gradebook
-
-    missing = []
-    with Gradebook(_db_url(course)) as gb:
-        for a in sorted(assignments):
-            try:
-                gb.find_assignment(a)
-            except MissingEntry:
-                missing.append(a)
-    if missing:
-        from .release import release
-
-        release(course, missing)
-
-
-def merge_into_gradebook(course, records):
-    """Write the records' task scores into nbgrader's gradebook as auto scores."""
-    if not records:
-        return
-    import warnings
-
-    from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.utils import parse_utc
-
-    with warnings.catch_warnings(), Gradebook(_db_url(course)) as gb:
-        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
-        for r in records:
-            gb.update_or_create_student(r.student_id)
-            extra = {}
-            if r.timestamp:
-                try:
-                    extra["timestamp"] = parse_utc(r.timestamp)
-                except Exception:  # a damaged timestamp.txt must not stop the merge
-                    pass
-            gb.update_or_create_submission(r.assignment, r.student_id, **extra)
-            for n in r.notebooks:
-                for t in n.tasks:
-                    try:
-                        g = gb.find_grade(t.id, n.notebook, r.assignment, r.student_id)
-                    except MissingEntry:
-                        continue
-                    g.auto_score = t.score
-                    g.needs_manual_grade = n.status == "flagged"
-        gb.db.commit()
-
-
-def gradebook_scores(course, assignment):
-    """``{student: (score, max_score)}`` read back from nbgrader's gradebook."""
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(_db_url(course)) as gb:
-        for sub in gb.assignment_submissions(assignment):
-            out[sub.student.id] = (sub.score, sub.max_score)
-    return out

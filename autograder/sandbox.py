@@ -19,6 +19,7 @@ started is killed: the PID namespace goes with its first process, and in the ``n
 processes carrying the sandbox's token in their environment are hunted down.
 """
 
+import atexit
 import functools
 import json
 import os
@@ -35,12 +36,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .watchdog import Watchdog, kill_marked
+
 __all__ = ["Limits", "Isolation", "Sandbox", "SandboxDied", "detect_isolation"]
 
 RUNNER = Path(__file__).resolve().parent / "runner.py"
 RUNNER_INSIDE = "/opt/backprop-kit/runner.py"
 HOME = "/home/student"
 BASE_UID = 61000
+# The grader's own Python, as a clean absolute path (``bench/../.venv/bin/python`` would not
+# exist inside a sandbox that holds no bench/ folder).
+PYTHON = os.path.normpath(os.path.abspath(sys.executable))
 MAX_REPLY = 64 * 1024 * 1024
 
 
@@ -122,7 +128,7 @@ def detect_isolation(prefer=None):
             tried.append(f"{kind}: not installed")
             continue
         tmp = Path(tempfile.gettempdir())
-        error = _probe(_command(kind, tmp, "x", [sys.executable, *_CHECK], 0, drop=drop))
+        error = _probe(_command(kind, tmp, "x", [PYTHON, *_CHECK], 0, drop=drop))
         if not error:
             detail = {
                 "bubblewrap": "bubblewrap: own PID, network and IPC namespaces, a private "
@@ -143,7 +149,7 @@ def _drop_works():
     """Whether, as root, the slot's user can run this Python outside bubblewrap."""
     if not _is_root() or not shutil.which("setpriv"):
         return False
-    return not _probe(_drop(0) + [sys.executable, *_CHECK])
+    return not _probe(_drop(0) + [PYTHON, *_CHECK])
 
 
 def _as_whom(drop):
@@ -281,9 +287,10 @@ def font_cache():
     """matplotlib's font list, built once per grader process and copied into every sandbox,
     so that no notebook spends half a second building its own. None if it cannot be built."""
     folder = Path(tempfile.mkdtemp(prefix="backprop-kit-fonts-"))
+    atexit.register(shutil.rmtree, folder, True)
     env = dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
     done = subprocess.run(
-        [sys.executable, "-c", "import matplotlib.font_manager"],
+        [PYTHON, "-c", "import matplotlib.font_manager"],
         env=env,
         capture_output=True,
         timeout=120,
@@ -325,7 +332,7 @@ class Sandbox:
         tmp = "/tmp" if kind == "bubblewrap" else str(self.workdir / ".tmp")
         if kind != "bubblewrap":
             os.makedirs(tmp, exist_ok=True)
-            if fonts := font_cache():
+            if (fonts := font_cache()) and fonts.is_file():
                 os.makedirs(f"{tmp}/matplotlib", exist_ok=True)
                 shutil.copyfile(fonts, f"{tmp}/matplotlib/{fonts.name}")
             if self.isolation.drop:
@@ -333,7 +340,7 @@ class Sandbox:
                 for p in (self.workdir.parent, self.workdir, *self.workdir.rglob("*")):
                     os.chown(p, uid, uid)
         env = {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+            "PATH": os.path.dirname(PYTHON) + ":/usr/bin:/bin",
             "HOME": inside,
             "TMPDIR": tmp,
             "MPLBACKEND": "Agg",
@@ -348,12 +355,12 @@ class Sandbox:
             "BACKPROP_KIT_SANDBOX": self.token,
         }
         runner = RUNNER_INSIDE if kind == "bubblewrap" else str(RUNNER)
-        argv = [sys.executable, runner]
+        argv = [PYTHON, runner]
         nb_file = self.workdir / self.notebook_name
         fd = os.open(nb_file, os.O_RDONLY) if kind == "bubblewrap" else None
         fonts = font_cache()
         extra = []
-        if fonts is not None and kind == "bubblewrap":
+        if fonts is not None and kind == "bubblewrap" and fonts.is_file():
             extra.append((os.open(fonts, os.O_RDONLY), f"/tmp/matplotlib/{fonts.name}"))
         cmd = _command(
             kind,
@@ -551,68 +558,6 @@ class Sandbox:
         return text
 
 
-class Watchdog:
-    """Adds up the memory and CPU time of all of a sandbox's processes, twice a second, and
-    stops the sandbox when the total passes the limits (``RLIMIT_AS`` and ``RLIMIT_CPU`` bind
-    per process only: forked children would each get the full amount)."""
-
-    def __init__(self, token, limits, kill, interval=0.5):
-        self.mark = f"BACKPROP_KIT_SANDBOX={token}".encode()
-        self.limits, self.kill, self.interval = limits, kill, interval
-        self.ours, self.others = set(), set()
-        self.stop, self.reason = False, ""
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def run(self):
-        while not self.stop:
-            time.sleep(self.interval)
-            rss, cpu, count = self.measure()
-            mb = rss / 2**20
-            if mb > self.limits.memory_mb:
-                self.reason = (
-                    f"the notebook's {count} processes used {mb:.0f} MB of memory in all, "
-                    f"over the {self.limits.memory_mb} MB limit"
-                )
-            elif cpu > self.limits.cpu_seconds:
-                self.reason = (
-                    f"the notebook's processes used {cpu:.0f} s of CPU time in all, over the "
-                    f"{self.limits.cpu_seconds} s limit"
-                )
-            if self.reason:
-                self.stop = True
-                self.kill()
-
-    def measure(self):
-        """(bytes, CPU seconds, processes) of the processes carrying the token. Memory is the
-        proportional set size: pages shared after a fork count once, split among sharers."""
-        rss = cpu = count = 0
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or pid in self.others:
-                continue
-            try:
-                if pid not in self.ours:
-                    env = Path(f"/proc/{pid}/environ").read_bytes()
-                    (self.ours if self.mark in env.split(b"\0") else self.others).add(pid)
-                    if pid in self.others:
-                        continue
-                pss = _field_kb(Path(f"/proc/{pid}/smaps_rollup").read_text(), "Pss:")
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, ValueError, IndexError):
-                self.ours.discard(pid)
-                continue
-            rss += pss * 1024
-            cpu += (int(fields[11]) + int(fields[12])) / self.tick
-            count += 1
-        return rss, cpu, count
-
-
-def _field_kb(text, name):
-    for line in text.splitlines():
-        if line.startswith(name):
-            return int(line.split()[1])
-    raise ValueError(f"no {name} line")
-
-
 def _valid(reply, request):
     """The runner's reply to ``request``, checked field by field; ``ValueError`` otherwise."""
     if not isinstance(reply, dict) or reply.get("nonce") != request["nonce"]:
@@ -646,25 +591,3 @@ def _valid(reply, request):
     if not isinstance(reply.get("seconds", 0), (int, float)):
         raise ValueError("malformed time")
     return reply
-
-
-def kill_marked(token):
-    """Kill every process whose environment carries ``BACKPROP_KIT_SANDBOX=token``."""
-    mark = f"BACKPROP_KIT_SANDBOX={token}".encode()
-    killed = 0
-    for _ in range(3):
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) == os.getpid():
-                continue
-            try:
-                env = Path(f"/proc/{pid}/environ").read_bytes()
-            except OSError:
-                continue
-            if mark in env.split(b"\0"):
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                    killed += 1
-                except OSError:
-                    pass
-        time.sleep(0.05)
-    return killed

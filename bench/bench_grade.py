@@ -38,7 +38,7 @@ from autograder.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build  # noqa: E40
 from autograder.sandbox import detect_isolation  # noqa: E402
 
 HONEST = ["perfect", "partial", "blank", "buggy"]
-BIN = Path(sys.executable).parent
+BIN = Path(os.path.normpath(os.path.abspath(sys.executable))).parent
 
 
 def make(root, students):
@@ -95,6 +95,9 @@ def main():
         times["nbgrader"].append(timed(nbgrader, env, root))
         nbgrader_scores = gradebook_scores(course, ASSIGNMENT)
         times["kit"].append(timed(kit, env, root))
+        records = load_results(root, ASSIGNMENT)
+        sandbox = {r.sandbox for r in records}
+        per_kit = sum(r.seconds for r in records) / args.students
         if args.overhead:
             times["sandboxed"].append(timed(one + [detect_isolation().kind], env, root))
             times["bare"].append(timed(one + ["none"], env, root))
@@ -104,10 +107,9 @@ def main():
         sys.exit(f"the two graders disagree (nbgrader, kit): {diff}")
     n = args.students
     plain, ours = min(times["nbgrader"]), min(times["kit"])
-    per_kit = sum(r.seconds for r in load_results(root, ASSIGNMENT)) / n
     print(
         f"{n} submissions of {ASSIGNMENT}, {os.cpu_count()} CPUs, sandbox: "
-        f"{detect_isolation().kind}, best of {args.rounds} round(s), same scores from both"
+        f"{', '.join(sorted(sandbox))}, best of {args.rounds} round(s), same scores from both"
     )
     print(f"  bare kernel + cells (nbclient, one notebook)  {bare:7.2f} s")
     print(
