@@ -59,13 +59,12 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .course import CourseError
+from .course import CourseError, unsafe_student_id
 from .download import MAX_EXTRACT_BYTES, check_source, opened
 
 __all__ = [
@@ -332,19 +331,7 @@ def _folder_student(name):
 
 
 def _unsafe_id(student):
-    if not student:
-        return "is empty"
-    if "/" in student or "\\" in student:
-        return "holds a path separator"
-    if ".." in student:
-        return "holds '..'"
-    if student.startswith("."):
-        return "starts with '.' (a hidden name)"
-    if any(unicodedata.category(c) == "Cc" for c in student):
-        return "holds a control character"
-    if any(c.isspace() for c in student):
-        return "holds a space"
-    return None
+    return unsafe_student_id(student)
 
 
 # -- which assignment, which notebook ------------------------------------------------------------

@@ -17,10 +17,12 @@ import importlib.util
 import os
 import re
 import sys
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
+    "unsafe_student_id",
     "Course",
     "CourseError",
     "PACKAGE_DIR",
@@ -142,6 +144,25 @@ def mask_password(url):
     """``url`` with any password (``user:password@`` or ``?password=``) replaced by ``***``."""
     url = _USERINFO_PASSWORD.sub(r"\1:***@", url)
     return _QUERY_PASSWORD.sub(r"\1***", url)
+
+
+def unsafe_student_id(student):
+    """Why ``student`` cannot be a student id (a folder name, a gradebook key), or None."""
+    if not student:
+        return "is empty"
+    if len(student) > 100:
+        return f"is {len(student)} characters long; at most 100"
+    if "/" in student or "\\" in student:
+        return "holds a path separator"
+    if ".." in student:
+        return "holds '..'"
+    if student.startswith("."):
+        return "starts with '.' (a hidden name)"
+    if any(unicodedata.category(c).startswith("C") for c in student):
+        return "holds a control, format or undecodable character"
+    if any(c.isspace() for c in student):
+        return "holds a space"
+    return None
 
 
 def _tools_on_path():

@@ -76,7 +76,8 @@ def clean_notebook(nb, course):
     nb = copy.deepcopy(nb)
     nb.metadata.pop("backprop_kit", None)
     for cell in nb.cells:
-        cell.source = scrub(_drop_hidden(cell.source), course)
+        source = _drop_hidden(cell.source) if _is_test_cell(cell) else cell.source
+        cell.source = scrub(source, course)
         test_cell = _is_test_cell(cell)
         for out in cell.get("outputs", []):
             _clean_output(out, course, test_cell)

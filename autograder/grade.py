@@ -37,12 +37,13 @@ from pathlib import Path
 import nbformat
 
 from .assignment import Assignment
-from .course import CourseError
+from .course import CourseError, unsafe_student_id
 from .gradebook import ensure_in_gradebook, gradebook_scores, merge_into_gradebook
 from .results import SubmissionResult, result_path, write_json_atomic
 from .sandbox import Limits, Sandbox, SandboxDied, detect_isolation
 from .scoring import (
     executed_notebook,
+    printable,
     rebinding_events,
     score_notebook,
     withhold_hidden,
@@ -97,6 +98,14 @@ def pending(course, assignments, force=False):
             if not folder.is_dir():
                 continue
             student = folder.parent.name
+            problem = unsafe_student_id(student)
+            if problem:
+                print(
+                    f"warning: not grading submitted/{student!r}/{a}: the student id {problem}; "
+                    "rename the folder",
+                    file=sys.stderr,
+                )
+                continue
             fp = fingerprint(folder, tests)
             record = result_path(course.root, a, student)
             if not force and record.is_file():
@@ -151,7 +160,6 @@ class Grader:
         self.assignments = {}
         self.slots = threading.local()
         self._slot_lock = threading.Lock()
-        self._next_slot = 0
 
     def info(self, name):
         if name not in self.assignments:
@@ -159,10 +167,11 @@ class Grader:
         return self.assignments[name]
 
     def _slot(self):
+        """This worker thread's slot: a number no other grading run on the machine holds (the
+        slot's user id must be the sandbox's alone, or process limits would be shared)."""
         if not hasattr(self.slots, "n"):
             with self._slot_lock:
-                self.slots.n = self._next_slot
-                self._next_slot += 1
+                self.slots.n, self.slots.lock = _claim_slot()
         return self.slots.n
 
     def grade(self, job):
@@ -281,7 +290,8 @@ class GradeRun:
                 score = f"{n.score:g}/{n.max_score:g}"
                 reason = n.reason if len(n.reason) < 90 else n.reason[:87] + "..."
                 lines.append(
-                    f"{r.student_id:{w}} {r.assignment:{wa}} {n.notebook:{wn}} {score:>9}  "
+                    f"{printable(r.student_id):{w}} {r.assignment:{wa}} {n.notebook:{wn}} "
+                    f"{score:>9}  "
                     f"{n.status:8} {reason}"
                 )
         counts = {}
@@ -314,18 +324,18 @@ class Progress:
         eta = elapsed / self.done * (self.total - self.done)
         score = f"{record.score:g}/{record.max_score:g}"
         statuses = ",".join(sorted({n.status for n in record.notebooks}))
+        who = printable(record.student_id)
         if self.tty:
             filled = int(30 * self.done / self.total)
             bar = "#" * filled + "." * (30 - filled)
             self.stream.write(
-                f"\r[{bar}] {self.done}/{self.total}  {record.student_id} {score} {statuses}"
-                f"  ETA {eta:4.0f} s   "
+                f"\r[{bar}] {self.done}/{self.total}  {who} {score} {statuses}  ETA {eta:4.0f} s   "
             )
             if self.done == self.total:
                 self.stream.write("\n")
         else:
             self.stream.write(
-                f"[{self.done}/{self.total}] {record.assignment} {record.student_id}: {score} "
+                f"[{self.done}/{self.total}] {record.assignment} {who}: {score} "
                 f"{statuses} ({record.seconds:.1f} s)\n"
             )
         self.stream.flush()
@@ -382,13 +392,13 @@ def grade(
                 if workers > 1 and _ran_out_of_time(record):
                     again.append(futures[future])
                     continue
-                _store(course, record, executed)
+                record = _store_safely(course, record, executed)
                 run.graded.append(record)
                 if bar:
                     bar.step(record)
         for job in again:  # alone, so that a neighbour hogging the CPU cannot be the cause
             record, executed = grader.grade(job)
-            _store(course, record, executed)
+            record = _store_safely(course, record, executed)
             run.graded.append(record)
             if bar:
                 bar.step(record)
@@ -396,6 +406,26 @@ def grade(
         return run
     finally:
         lock.close()
+
+
+SLOTS = Path(tempfile.gettempdir()) / "backprop-kit-slots"
+
+
+def _claim_slot(limit=1000):
+    """(slot number, the open lock file that holds it until the process ends)."""
+    SLOTS.mkdir(exist_ok=True)
+    try:
+        SLOTS.chmod(0o1777)
+    except PermissionError:
+        pass
+    for n in range(limit):
+        handle = open(SLOTS / f"{n}.lock", "a")  # noqa: SIM115 - held while the slot is used
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return n, handle
+        except BlockingIOError:
+            handle.close()
+    raise CourseError(f"all {limit} grading slots of this machine are taken ({SLOTS})")
 
 
 def _completed(futures):
@@ -421,6 +451,22 @@ def _ran_out_of_time(record):
         "ran past" in n.reason or "limit; the sandbox was stopped" in n.reason
         for n in record.notebooks
     )
+
+
+def _store_safely(course, record, executed):
+    """``_store``; if the notebook as run cannot be written, the record says so and is kept."""
+    try:
+        _store(course, record, executed)
+    except Exception as err:  # one submission must never stop the class
+        traceback.print_exc()
+        why = f"its results could not be stored ({type(err).__name__}: {err})"
+        for n in record.notebooks:
+            n.score, n.status, n.reason = 0.0, "flagged", why
+            n.flags = [why]
+            for t in n.tasks:
+                t.score = 0.0
+        _store(course, record, {})
+    return record
 
 
 def _store(course, record, executed):

@@ -26,6 +26,7 @@ still defeat checks made in-process; the sandbox's limits and the grader's own b
 locked cells it sends, the scores it computes outside) do not depend on them.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -54,7 +55,12 @@ _PATH_EVENTS = {
     "shutil.move": 1,
 }
 _LIST_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.walk"}
-_INTROSPECTION = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+_INTROSPECTION = {
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "sys._current_frames",
+}
 _PROCESS_EVENTS = {"os.fork", "os.forkpty", "subprocess.Popen", "os.system", "os.posix_spawn"}
 _NET_EVENTS = {"socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo"}
 
@@ -226,7 +232,7 @@ def _hooks(shell):
         ],
         "sys.excepthook": [id(sys.excepthook)],
         "trace or profile function": [id(sys.gettrace()), id(sys.getprofile())],
-        "shell method": sorted(k for k, v in vars(shell).items() if callable(v)),
+        "shell method": sorted((k, id(v)) for k, v in vars(shell).items() if callable(v)),
         "shell component": [
             (name, id(getattr(shell, name, None)))
             + tuple(
@@ -287,6 +293,9 @@ class Checks:
         self.modules = {n: sys.modules[n] for n in self._names()}
         classes = [type(shell), type(shell).__mro__[1]]
         classes += [type(getattr(shell, name)) for name in _COMPONENTS if hasattr(shell, name)]
+        from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
+
+        classes += [ExecutionResult, ExecutionInfo]
         grading = sys.modules.get("chainrule.grading")
         if grading is not None:
             classes += [v for v in vars(grading).values() if isinstance(v, type)]
@@ -426,6 +435,70 @@ class Capped:
         return out
 
 
+def _alarm(fired):
+    """The handler of the cell's alarm: the cell stops with KeyboardInterrupt, as Jupyter's
+    interrupt does (no thread needed, so a notebook at its process limit still stops)."""
+
+    def handler(signum, frame):
+        fired.append(True)
+        raise KeyboardInterrupt
+
+    return handler
+
+
+class _Sink:
+    """Where the shell's display and traceback hooks put what a cell shows: all they reach."""
+
+    def __init__(self):
+        self.outputs, self.error = [], None
+
+
+def _hooks_into(shell, limit):
+    """Install the output and traceback hooks as plain closures over a ``_Sink`` (not bound
+    methods, whose ``__self__`` would hand a cell the runner itself)."""
+    sink = _Sink()
+
+    def result(format_dict, md_dict=None):
+        text = str(format_dict.get("text/plain", ""))
+        sink.outputs.append({"output_type": "execute_result", "text": text[:limit]})
+
+    def display(data, metadata=None, **kwargs):
+        text = data.get("text/plain", "") if isinstance(data, dict) else ""
+        sink.outputs.append({"output_type": "display_data", "text": str(text)[:limit]})
+
+    def traceback(etype, evalue, stb):
+        sink.error = {
+            "ename": getattr(etype, "__name__", str(etype)),
+            "evalue": str(evalue)[:limit],
+            "traceback": [line[:limit] for line in stb[-30:]],
+        }
+
+    shell.displayhook.write_output_prompt = lambda: None
+    shell.displayhook.write_format_data = result
+    shell.display_pub.publish = display
+    shell._showtraceback = traceback
+    return sink
+
+
+@contextlib.contextmanager
+def _no_source_kept(shell, hide):
+    """While a test cell runs, IPython keeps no copy of its source for ``linecache``, so code
+    it calls cannot read the hidden tests from there."""
+    if not hide:
+        yield
+        return
+    compiler = shell.compile
+    real = type(compiler).cache
+    compiler.cache = lambda code, number=0, raw_code=None: compiler.get_code_name(
+        raw_code or code, code, number
+    )
+    try:
+        yield
+    finally:
+        del compiler.cache
+        assert compiler.cache.__func__ is real
+
+
 class Runner:
     def __init__(self, config):
         self.config = config
@@ -438,11 +511,9 @@ class Runner:
         shell = InteractiveShell.instance(colors="nocolor", history_length=0)
         shell.history_manager.enabled = False
         self.shell = shell
-        self.outputs = []
-        shell.displayhook.write_output_prompt = lambda: None
-        shell.displayhook.write_format_data = self._result
-        shell.display_pub.publish = self._display
-        shell._showtraceback = self._traceback
+        self.sink = _hooks_into(shell, self.limit)
+        self.builtins = shell.user_ns.get("__builtins__")
+        self.budget = int(config.get("notebook_output_limit", 2_000_000))
         self.answer_names = config.get("answer_names", {})
         self.refs, self.ref_codes = _wrap_references(
             config.get("references", []), self.answer_names, self.watch
@@ -451,22 +522,7 @@ class Runner:
         self.checks = Checks(shell, self.watch)
         self.main_thread = threading.main_thread().ident
         self.pid = os.getpid()
-        self.error = None
-
-    def _result(self, format_dict, md_dict=None):
-        text = format_dict.get("text/plain", "")
-        self.outputs.append({"output_type": "execute_result", "text": text[: self.limit]})
-
-    def _display(self, data, metadata=None, **kwargs):
-        text = data.get("text/plain", "") if isinstance(data, dict) else ""
-        self.outputs.append({"output_type": "display_data", "text": str(text)[: self.limit]})
-
-    def _traceback(self, etype, evalue, stb):
-        self.error = {
-            "ename": getattr(etype, "__name__", str(etype)),
-            "evalue": str(evalue)[: self.limit],
-            "traceback": [line[: self.limit] for line in stb[-30:]],
-        }
+        self.threads = set(sys._current_frames())
 
     def run(self, request):
         cell, student = request["cell"], bool(request.get("student"))
@@ -476,45 +532,49 @@ class Runner:
             watch.student_counts.add(count)
             if request.get("task"):
                 watch.cell_task[count] = request["task"]
-        self.outputs, self.error = [], None
+        sink = self.sink
+        sink.outputs, sink.error = [], None
+        self._guard_namespace(cell, student)
         before = {n: id(shell.user_ns.get(n)) for n in self.all_answers}
         out, err = Capped(self.limit), Capped(self.limit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        timer = threading.Timer(float(request.get("timeout", 60)), self._interrupt)
+        fired = []
+        signal.signal(signal.SIGALRM, _alarm(fired))
         timed_out = False
         start = time.perf_counter()
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         watch.in_student = student
-        timer.start()
+        signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 60)))
         try:
-            result = shell.run_cell(request["source"], store_history=True)
+            with _no_source_kept(shell, not student):
+                result = shell.run_cell(request["source"], store_history=True)
             if os.getpid() != self.pid:  # a process the cell forked: it must not reply
                 os._exit(0)
-            failed = result.error_before_exec or result.error_in_exec or self.error
-            timed_out = isinstance(failed, KeyboardInterrupt) and self._fired
+            failed = result.error_before_exec or result.error_in_exec or sink.error
+            timed_out = isinstance(failed, KeyboardInterrupt) and bool(fired)
         except KeyboardInterrupt:
             if os.getpid() != self.pid:
                 os._exit(0)
             timed_out, failed = True, True
-            self.error = {"ename": "KeyboardInterrupt", "evalue": "", "traceback": []}
+            sink.error = {"ename": "KeyboardInterrupt", "evalue": "", "traceback": []}
         finally:
-            timer.cancel()
+            signal.setitimer(signal.ITIMER_REAL, 0)
             watch.in_student = False
             sys.stdout, sys.stderr = saved
             shell.execution_count = count + 1
-        self._fired = False
         seconds = time.perf_counter() - start
-        self._tidy()
         self.checks.run(cell)
+        self._threads(cell)
+        self._tidy()
         if student:
             _check_answers(
                 self.all_answers, before, self.refs, self.ref_codes, shell.user_ns, watch
             )
         outputs = [{"output_type": "stream", "name": "stdout", "text": out.text()}]
         outputs.append({"output_type": "stream", "name": "stderr", "text": err.text()})
-        outputs = [o for o in outputs if o["text"]] + self.outputs
-        error = self.error if failed else None
+        outputs = self._spend([o for o in outputs if o["text"]] + sink.outputs)
+        error = sink.error if failed else None
         if failed and error is None:
             error = {"ename": type(failed).__name__, "evalue": str(failed), "traceback": []}
         return {
@@ -529,11 +589,37 @@ class Runner:
             "processes": watch.processes,
         }
 
-    _fired = False
+    def _guard_namespace(self, cell, student):
+        """``__builtins__`` in the notebook's namespace must stay the real one (cells would
+        otherwise import through a student's ``__import__``); put it back and report it."""
+        ns = self.shell.user_ns
+        if ns.get("__builtins__") is not self.builtins:
+            ns["__builtins__"] = self.builtins
+            self.checks._flag("the notebook's __builtins__ was replaced", cell - 1)
 
-    def _interrupt(self):
-        self._fired = True
-        signal.pthread_kill(self.main_thread, signal.SIGINT)
+    def _threads(self, cell):
+        """A thread of the notebook's that outlives its cell could change what the tests use
+        while the checks are not looking: reported."""
+        self.watch.armed = False  # the runner's own look is not an attack
+        try:
+            extra = set(sys._current_frames()) - self.threads
+        finally:
+            self.watch.armed = True
+        if extra:
+            self.checks._flag("a thread started by the notebook was still running", cell)
+
+    def _spend(self, outputs):
+        """Outputs within the notebook's whole budget; past it, a note of what was cut."""
+        kept = []
+        for o in outputs:
+            if self.budget <= 0:
+                o = dict(o, text="[output cut: the notebook's output passed its limit]\n")
+                kept.append(o)
+                break
+            o = dict(o, text=o["text"][: self.budget])
+            self.budget -= len(o["text"])
+            kept.append(o)
+        return kept
 
     def _tidy(self):
         pyplot = sys.modules.get("matplotlib.pyplot")

@@ -159,6 +159,11 @@ def _missing(release, source):
 
 _LOOP = "while True:\n    pass"
 _SIGINT_PROOF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+_SIGNAL_PROOF = """import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+while True:
+    pass"""
 _CATCHING_LOOP = """while True:
     try:
         while True:
@@ -289,6 +294,91 @@ _HTML = (
     '<div style="position:fixed;top:0">Score: 10 / 10, graded</div>'
     '<script>document.title = "pwned"</script>'
 )
+
+
+_BUILTINS_DICT = """import builtins, types
+import chainrule.grading as real
+
+
+class Pass:
+    def __init__(self, task_id, quiet=False):
+        self.task_id = task_id
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
+
+
+fake = types.ModuleType("chainrule.grading")
+fake.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
+fake.task = Pass
+real_import = builtins.__import__
+
+
+def fake_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if name == "chainrule.grading":
+        return fake
+    return real_import(name, globals, locals, fromlist, level)
+
+
+__builtins__ = dict(vars(builtins), __import__=fake_import)"""
+_EXECUTION_RESULT = """from IPython.core.interactiveshell import ExecutionResult
+ExecutionResult.error_in_exec = property(lambda self: None, lambda self, value: None)
+get_ipython()._showtraceback = lambda *args: None"""
+_RUNNER_SELF = """runner = get_ipython()._showtraceback.__self__
+real = runner.run
+
+
+def run(request):
+    reply = real(request)
+    reply.update(status="ok", error=None, events=[], timed_out=False)
+    return reply
+
+
+runner.run = run"""
+_THREAD = """import threading, time
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()"""
+_LIAR = """import sys
+
+
+class Liar:
+    def __array__(self, dtype=None, copy=None):
+        frame = sys._getframe(1)
+        while "want" not in frame.f_locals:
+            frame = frame.f_back
+        return np.asarray(frame.f_locals["want"], dtype=dtype)
+
+
+def numerical_gradient(f, x, h=1e-5):
+    return Liar()"""
+_REVERSED = """import linecache, sys
+_copies = []
+_solution = numerical_gradient
+
+
+def numerical_gradient(f, x, h=1e-5):
+    frame = sys._getframe(1)
+    while frame and not frame.f_code.co_filename.startswith("<ipython-input-"):
+        frame = frame.f_back
+    _copies.append("".join(linecache.getlines(frame.f_code.co_filename))[::-1])
+    return _solution(f, x, h)"""
+_MEMORY_NO_ENV = """import subprocess, sys
+hog = "b = bytearray(700 * 2**20)\\nb[::4096] = b'x' * len(b[::4096])\\nimport time; time.sleep(8)"
+children = [subprocess.Popen([sys.executable, "-c", hog], env={}) for _ in range(4)]
+for child in children:
+    child.wait()"""
+_DISPLAYS = """from IPython.display import display
+for _ in range(400):
+    display("x" * 20000)"""
+
+
+def _reversed(release, source):
+    nb = solved(release, source)
+    _add_after(nb, "numerical-grad-code", _REVERSED)
+    nb.cells.append(nbformat.v4.new_code_cell("print(_copies[:1])"))
+    return _file(nb)
 
 
 def _bad_metadata(release, source):
@@ -448,8 +538,16 @@ SAMPLES = [
     ),
     Sample(
         "sigint-proof",
-        "an endless loop that ignores SIGINT",
+        "an endless loop that ignores SIGINT (the cell's alarm still stops it)",
         _with_answer("cost", _SIGINT_PROOF),
+        "graded",
+        9.0,
+        "was interrupted",
+    ),
+    Sample(
+        "signal-proof",
+        "an endless loop that ignores SIGINT and SIGALRM",
+        _with_answer("cost", _SIGNAL_PROOF),
         "zero",
         0.0,
         "did not stop when interrupted",
@@ -606,8 +704,19 @@ SAMPLES = [
     ),
     Sample(
         "leak-hidden",
-        "prints the hidden tests' source from inside its function",
+        "prints the calling test cell's source from inside its function (none is kept)",
         _with_answer("numerical-grad", _LEAK_HIDDEN),
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "echo-hidden",
+        "prints a line of the hidden tests it was told about",
+        _with_cell(
+            "numerical-grad-code",
+            'print("[numerical-grad]", "rng = np.random.default_rng(101)")',
+            base="solved",
+        ),
         "flagged",
         0.0,
         "showed lines of the hidden tests",
@@ -636,6 +745,73 @@ SAMPLES = [
         "graded",
         FULL,
     ),
+    Sample(
+        "builtins-dict",
+        "a __builtins__ of its own whose __import__ hands the tests a fake helper module",
+        _with_cell("numerical-grad-code", _BUILTINS_DICT),
+        "flagged",
+        0.0,
+        "__builtins__ was replaced",
+    ),
+    Sample(
+        "execution-result",
+        "makes IPython's results forget their errors",
+        _with_cell("numerical-grad-code", _EXECUTION_RESULT),
+        "flagged",
+        0.0,
+        "ExecutionResult.error_in_exec was replaced",
+    ),
+    Sample(
+        "runner-self",
+        "reaches for the runner through the shell's hooks (it is not there)",
+        _with_cell("numerical-grad-code", _RUNNER_SELF),
+        "graded",
+        0.0,
+    ),
+    Sample(
+        "thread",
+        "leaves a thread running between cells",
+        _with_cell("numerical-grad-code", _THREAD, base="solved"),
+        "flagged",
+        0.0,
+        "a thread started by the notebook was still running",
+    ),
+    Sample(
+        "liar",
+        "answers with an object whose __array__ returns what the check expects",
+        _with_answer("numerical-grad", _LIAR),
+        "graded",
+        8.0,
+    ),
+    Sample(
+        "surrogate",
+        "prints a lone surrogate, which no file can hold",
+        _with_cell("numerical-grad-code", 'print("\\ud800")', base="solved"),
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "reversed-leak",
+        "copies the test cell's source, reversed, and prints it later",
+        _reversed,
+        "graded",
+        FULL,
+    ),
+    Sample(
+        "memory-no-env",
+        "four children with an empty environment holding 700 MB each",
+        _with_answer("cost", _MEMORY_NO_ENV),
+        "zero",
+        0.0,
+        "of memory in all",
+    ),
+    Sample(
+        "displays",
+        "displays 8 MB of text",
+        _with_cell("numerical-grad-code", _DISPLAYS, base="solved"),
+        "graded",
+        FULL,
+    ),
     Sample("corrupt", "a notebook cut in half", _corrupt, "zero", 0.0, "not valid JSON"),
     Sample("nbformat3", "saved as nbformat 3", _nbformat3, "graded", FULL, "nbformat 3"),
     Sample("renamed", "the notebook under another name", _renamed, "graded", FULL, "renamed"),
@@ -650,7 +826,7 @@ DEMO = [
     "patch-helpers",
     "input-transformer",
     "read-solutions",
-    "sigint-proof",
+    "signal-proof",
     "deleted-test",
     "corrupt",
 ]

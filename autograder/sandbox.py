@@ -569,7 +569,7 @@ def _valid(reply, request):
     ):
         raise ValueError("malformed integrity events")
     if request["op"] != "run":
-        return reply
+        return _encodable(reply)
     if reply.get("cell") != request["cell"] or reply.get("status") not in ("ok", "error"):
         raise ValueError("wrong cell or status")
     error = reply.get("error")
@@ -590,4 +590,15 @@ def _valid(reply, request):
         raise ValueError("malformed outputs")
     if not isinstance(reply.get("seconds", 0), (int, float)):
         raise ValueError("malformed time")
-    return reply
+    return _encodable(reply)
+
+
+def _encodable(value):
+    """Strings made safe to write as UTF-8 (a lone surrogate from a notebook becomes '?')."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    return value

@@ -67,7 +67,7 @@ def score_notebook(info, name, plan, replies, died, events, notes):
             )
             todo = stub or "not done yet" in out.message
             out.status = "todo" if todo else "fail"
-            out.hints = _HINT.findall(out.message)
+            out.hints = [h for h in _HINT.findall(out.message) if _known_hint(h, info)]
         if t.id in plan.tampered:
             out.status, out.score = "flagged", 0.0
             out.message = plan.tampered[t.id] + (
@@ -106,6 +106,12 @@ def score_notebook(info, name, plan, replies, died, events, notes):
     )
 
 
+def _known_hint(hint, info):
+    """A hint counts if the course wrote it (the notebook's tests or chainrule.grading), not
+    if a student's own error message says "Hint: ..."."""
+    return hint[:40] in info.hint_text
+
+
 def _stubbed(reply):
     return bool(reply) and (reply.get("error") or {}).get("ename") == "NotImplementedError"
 
@@ -117,7 +123,10 @@ def _seconds(reply):
 def executed_notebook(student_nb, plan, replies, result, released_markdown):
     """The notebook as run, safe to show: visible tests only, no tracebacks into the tests,
     and the student's own markdown as plain text (no HTML or script of theirs in feedback)."""
-    nb = nbformat.v4.new_notebook(metadata=dict(student_nb.metadata))
+    keep = ("kernelspec", "language_info")
+    nb = nbformat.v4.new_notebook(
+        metadata={k: v for k, v in student_nb.metadata.items() if k in keep}
+    )
     count = 0
     for i, cell in enumerate(plan.cells):
         if cell.kind == "markdown":

@@ -19,6 +19,8 @@ class Watchdog:
         self.limits, self.kill, self.interval = limits, kill, interval
         self.ours, self.others = set(), set()
         self.stop, self.reason = False, ""
+        self.own_namespace = os.readlink("/proc/self/ns/pid")
+        self.namespace = None
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def run(self):
@@ -41,8 +43,9 @@ class Watchdog:
                 self.kill()
 
     def measure(self):
-        """(bytes, CPU seconds, processes) of the processes carrying the token. Memory is the
-        proportional set size: pages shared after a fork count once, split among sharers."""
+        """(bytes, CPU seconds, processes) of the sandbox's processes: those carrying the token,
+        and any other in the PID namespace they live in. Memory is the proportional set size:
+        pages shared after a fork count once, split among sharers."""
         rss = cpu = count = 0
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or pid in self.others:
@@ -50,8 +53,15 @@ class Watchdog:
             try:
                 if pid not in self.ours:
                     env = Path(f"/proc/{pid}/environ").read_bytes()
-                    (self.ours if self.mark in env.split(b"\0") else self.others).add(pid)
-                    if pid in self.others:
+                    namespace = os.readlink(f"/proc/{pid}/ns/pid")
+                    if self.mark in env.split(b"\0"):
+                        self.ours.add(pid)
+                        if namespace != self.own_namespace:
+                            self.namespace = namespace  # the sandbox's own
+                    elif self.namespace and namespace == self.namespace:
+                        self.ours.add(pid)  # started with a cleared environment, still inside
+                    else:
+                        self.others.add(pid)
                         continue
                 pss = _field_kb(Path(f"/proc/{pid}/smaps_rollup").read_text(), "Pss:")
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

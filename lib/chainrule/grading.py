@@ -111,6 +111,12 @@ def expect_close(what, got, expected, *, mistakes=(), hint=None, rtol=1e-6, atol
         raise AssertionError(
             f"{what} is None; expected {_show(want)}. Did the function end without `return`?"
         )
+    if not _plain(got):
+        if type(got) is str:
+            shown = f"str {_brief(got)}"
+        else:
+            shown = _offender(got) + " (only numbers, arrays, lists and tuples count)"
+        raise AssertionError(f"{what} should be {_kind(want)}, got {shown}")
     try:
         have = np.asarray(got, dtype=float)
     except (TypeError, ValueError):
@@ -157,6 +163,30 @@ def expect_gate(gate, inputs, *, upstream, out, grads, mistakes=(), rtol=1e-6, a
             f"({len(grads)} here), in input order"
         )
     expect_close(back, tuple(got), tuple(grads), mistakes=mistakes, rtol=rtol, atol=atol)
+
+
+_NUMBERS = (int, float, bool, np.number, np.bool_)
+
+
+def _plain(value, depth=0):
+    """Numbers, NumPy arrays of numbers, and lists or tuples of them: values whose conversion
+    runs no code of the student's (an object with its own ``__array__`` or ``__float__`` could
+    answer with whatever the check expects)."""
+    if isinstance(value, _NUMBERS) and type(value).__module__ in ("builtins", "numpy"):
+        return True
+    if type(value) is np.ndarray:
+        return value.dtype.kind in "biuf"
+    if type(value) in (list, tuple) and depth < 8:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
+def _offender(value):
+    """The type that is not a plain value, named without running any of its code."""
+    if type(value) in (list, tuple):
+        inner = next((v for v in value if not _plain(v)), None)
+        return f"{type(value).__name__} holding {_offender(inner)}"
+    return type(value).__name__
 
 
 def _brief(v):

@@ -41,7 +41,7 @@ def test_gradebook_holds_every_collected_student_with_the_expected_score(demo):
     assert got == expected, "the damaged file's student is in the gradebook too, with 0"
     with open(root / "reports" / "grades.csv") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    assert rows["sigint-proof"]["status"] == "zero"
+    assert rows["signal-proof"]["status"] == "zero"
     assert rows["patch-helpers"]["status"] == "flagged"
     assert (
         rows["corrupt"]["status"] == "zero" and "rejected at collect" in rows["corrupt"]["reason"]

@@ -126,11 +126,15 @@ def test_scrub_keeps_colour_codes_and_escapes_for_html(tmp_path):
 
 
 def test_clean_notebook_drops_hidden_tests_and_test_tracebacks(course):
-    """Does clean_notebook drop hidden tests and a test cell's traceback, keeping its message?"""
+    """Does clean_notebook drop hidden tests and a test cell's traceback, keeping its message,
+    and leave a student's own cell as written (markers in it hide nothing)?"""
     nb = graded_notebook(course.root, {})
-    nb.cells.append(new_code_cell(f"x = 1\n### BEGIN HIDDEN TESTS\nassert {PLANTED!r}\n"))
+    hidden = f"x = 1\n### BEGIN HIDDEN TESTS\nassert {PLANTED!r}\n"
+    nb.cells.append(new_code_cell(hidden, metadata=dict(nb.cells[2].metadata)))
+    nb.cells.append(new_code_cell(hidden))
     clean = clean_notebook(nb, course)
-    assert clean.cells[-1].source == "x = 1\n"  # an unterminated hidden block is dropped to the end
+    assert clean.cells[-2].source == "x = 1\n"  # an unterminated hidden block is dropped to the end
+    assert clean.cells[-1].source == hidden, "a student's own cell is shown as written"
     test = clean.cells[2]
     assert "HIDDEN" not in test.source and PLANTED not in test.source
     assert test.source.startswith("assert mul(2, 3) == 6")

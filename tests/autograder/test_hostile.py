@@ -9,6 +9,7 @@ gradebook, damaged files). They are graded together, two sandboxes at a time.
 
 import hashlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -111,26 +112,31 @@ def test_feedback_never_shows_hidden_tests(graded):
     """Do the executed notebooks and feedback pages leave out every hidden test line?"""
     course, _, _, _ = graded
     source = nbformat.read(course.source_dir / ASSIGNMENT / NOTEBOOK, as_version=4)
-    hidden = []
-    for cell in source.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) > 25:
-                hidden.append(line.strip())
+    source_text = "\n".join(c.source for c in source.cells)
+    blocks = re.findall(r"BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", source_text, re.S)
+    hidden = [ln.strip() for b in blocks for ln in b.splitlines()[1:] if len(ln.strip()) > 25]
     assert hidden, "notebook 1 should have hidden tests to look for"
     pages = write_feedback(course, ASSIGNMENT)
-    shown = [p.read_text() for p in pages]
-    shown += [p.read_text() for p in (Path(course.root) / "autograded").rglob("*.ipynb")]
+    files = pages + list((Path(course.root) / "autograded").rglob("*.ipynb"))
+    # echo-hidden's own cell quotes a hidden line (that is its attack): its output is checked below
+    shown = [p.read_text() for p in files if "echo-hidden" not in p.parts]
     for text in shown:
         assert "HIDDEN TESTS" not in text
         assert not [line for line in hidden if line in text]
         assert str(course.root) not in text
     html = (Path(course.root) / "feedback" / "html" / ASSIGNMENT / "graphs.html").read_text()
     assert "<script>document.title" not in html and "Score: 10 / 10, graded</div>" not in html
+    echo = nbformat.read(
+        Path(course.root) / "autograded" / "echo-hidden" / ASSIGNMENT / NOTEBOOK, as_version=4
+    )
+    printed = "".join(o.get("text", "") for c in echo.cells for o in c.get("outputs", []))
+    assert "withheld" in printed and not [line for line in hidden if line in printed]
+    reversed_copy = (
+        Path(course.root) / "autograded" / "reversed-leak" / ASSIGNMENT / NOTEBOOK
+    ).read_text()
+    assert not [line for line in hidden if line[::-1] in reversed_copy]
+    displays = Path(course.root) / "autograded" / "displays" / ASSIGNMENT / NOTEBOOK
+    assert displays.stat().st_size < 4_000_000, "a notebook's output is capped as a whole"
     leaked = nbformat.read(
         Path(course.root) / "autograded" / "leak-inputs" / ASSIGNMENT / NOTEBOOK, as_version=4
     )

@@ -75,10 +75,12 @@ def test_process_limit_binds_under_bubblewrap(tmp_path, bubblewrap):
 
 
 def test_a_cell_that_ignores_interrupts_kills_the_sandbox(tmp_path):
-    """Is a SIGINT-proof loop stopped by killing the sandbox, with a reason naming the cell?"""
+    """Is a loop that ignores the interrupt and the alarm stopped by killing the sandbox, with a
+    reason naming the cell?"""
     box = _box(tmp_path, detect_isolation(), Limits(cell_seconds=1, grace_seconds=1))
     box.start()
-    code = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    code = "import signal\nfor s in (signal.SIGINT, signal.SIGALRM):\n"
+    code += "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass"
     start = time.monotonic()
     with pytest.raises(SandboxDied) as err:
         box.run(7, code, True)

@@ -148,3 +148,26 @@ def test_task_turns_every_failure_into_a_tagged_task_failure(error, phrase):
     assert phrase in str(info.value)
     assert info.value.task_id == "t1"
     assert isinstance(info.value, AssertionError)  # nbgrader scores a failing cell 0
+
+
+def test_values_that_only_behave_like_numbers_are_refused():
+    """Is an object whose __array__ or __float__ could answer anything refused by its type,
+    without running its code, while lists, tuples and NumPy values pass?"""
+    calls = []
+
+    class Liar:
+        def __array__(self, dtype=None, copy=None):
+            calls.append("array")
+            return np.asarray(3.0)
+
+        def __float__(self):
+            calls.append("float")
+            return 3.0
+
+    with pytest.raises(AssertionError, match="got Liar .only numbers, arrays"):
+        expect_close("q", Liar(), 3.0)
+    with pytest.raises(AssertionError, match="got tuple holding Liar"):
+        expect_close("grads", (1.0, Liar()), (1.0, 3.0))
+    assert calls == []
+    expect_close("q", np.float32(3.0), 3.0)
+    expect_close("grads", [np.int64(1), 3], (1.0, 3.0))
