@@ -200,8 +200,10 @@ def _python_dirs():
     return sorted(d for d in dirs if os.path.isdir(d))
 
 
-def _bwrap():
-    """bubblewrap's namespaces and the read-only folders every sandbox gets."""
+def _bwrap(disk):
+    """bubblewrap's namespaces, a size-capped ``/tmp`` and the read-only folders every sandbox
+    gets, in this order: the Python folders are mounted after ``/tmp``, so a checkout and its
+    ``.venv`` under /tmp stay visible."""
     cmd = ["bwrap", "--die-with-parent", "--new-session"]
     cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     cmd += ["--unshare-cgroup-try"]
@@ -213,6 +215,7 @@ def _bwrap():
             cmd += ["--symlink", os.readlink(src), f"/{top}"]
         elif src.is_dir():
             cmd += ["--ro-bind", str(src), f"/{top}"]
+    cmd += ["--size", disk, "--perms", "1777", "--tmpfs", "/tmp"]
     made = set()
     for d in _python_dirs():
         for parent in reversed(Path(d).parents[:-1]):
@@ -232,8 +235,7 @@ def _command(kind, workdir, notebook_name, argv, slot, limits=None, fd=None, dro
     limits = limits or Limits()
     disk = str(limits.disk_mb * 1024 * 1024)
     if kind == "bubblewrap":
-        cmd = _bwrap()
-        cmd += ["--size", disk, "--perms", "1777", "--tmpfs", "/tmp"]
+        cmd = _bwrap(disk)
         cmd += ["--size", disk, "--perms", "0755", "--tmpfs", HOME]
         inside = f"{HOME}/{workdir.name}"
         cmd += ["--perms", "0777", "--dir", inside]
