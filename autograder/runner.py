@@ -32,7 +32,6 @@ import os
 import re
 import signal
 import sys
-import threading
 import time
 
 __all__ = ["main"]
@@ -299,7 +298,6 @@ class Checks:
         grading = sys.modules.get("chainrule.grading")
         if grading is not None:
             classes += [v for v in vars(grading).values() if isinstance(v, type)]
-        self.classes = classes
         spaces = [(m.__name__, vars(m)) for m in self.modules.values()]
         spaces += [(f"{c.__module__}.{c.__qualname__}", vars(c)) for c in classes]
         self.snap = _snapshot(spaces)
@@ -520,7 +518,6 @@ class Runner:
         )
         self.all_answers = sorted({n for names in self.answer_names.values() for n in names})
         self.checks = Checks(shell, self.watch)
-        self.main_thread = threading.main_thread().ident
         self.pid = os.getpid()
         self.threads = set(sys._current_frames())
 
