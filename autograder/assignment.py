@@ -8,6 +8,7 @@ withheld wherever they show up in an output.
 """
 
 import ast
+import functools
 import re
 
 import nbformat
@@ -130,8 +131,10 @@ def _hint_text(notebooks):
     return re.sub(r"\s+", " ", "\n".join(texts))
 
 
+@functools.cache
 def _public_api():
-    """``{name: "chainrule.module.name"}`` for every public function and class of chainrule."""
+    """``{name: "chainrule.module.name"}`` for every public function and class of chainrule
+    (built once: every task of every assignment asks)."""
     import importlib
     import pkgutil
 

@@ -91,6 +91,23 @@ def _timestamp(folder):
 def pending(course, assignments, force=False):
     """(jobs to grade, records already up to date) for the given assignments."""
     jobs, done = [], []
+    for job in [*_submissions(course, assignments), *_rejected_students(course, assignments)]:
+        old = None if force else _record(course, job)
+        if old is not None and old.fingerprint == job.fingerprint:
+            done.append(old)
+        else:
+            jobs.append(job)
+    return jobs, done
+
+
+def _record(course, job):
+    """The record a run before this one wrote for the job's student and assignment, if any."""
+    path = result_path(course.root, job.assignment, job.student)
+    return SubmissionResult.from_dict(json.loads(path.read_text())) if path.is_file() else None
+
+
+def _submissions(course, assignments):
+    """A job per folder of ``submitted/``, fingerprinted with the assignment's tests."""
     base = Path(course.root) / "submitted"
     for a in assignments:
         tests = b"".join(p.read_bytes() for p in sorted((course.source_dir / a).glob("*.ipynb")))
@@ -106,23 +123,7 @@ def pending(course, assignments, force=False):
                     file=sys.stderr,
                 )
                 continue
-            fp = fingerprint(folder, tests)
-            record = result_path(course.root, a, student)
-            if not force and record.is_file():
-                old = SubmissionResult.from_dict(json.loads(record.read_text()))
-                if old.fingerprint == fp:
-                    done.append(old)
-                    continue
-            jobs.append(Job(a, student, folder, fp, _timestamp(folder)))
-    for job in _rejected_students(course, assignments):
-        record = result_path(course.root, job.assignment, job.student)
-        if not force and record.is_file():
-            old = SubmissionResult.from_dict(json.loads(record.read_text()))
-            if old.fingerprint == job.fingerprint:
-                done.append(old)
-                continue
-        jobs.append(job)
-    return jobs, done
+            yield Job(a, student, folder, fingerprint(folder, tests), _timestamp(folder))
 
 
 def _rejected_students(course, assignments):

@@ -81,7 +81,7 @@ def score_notebook(info, name, plan, replies, died, events, notes):
         if reply.get("timed_out"):
             cell = plan.cells[i]
             what = f" (task {cell.task})" if cell.task else ""
-            limit = f"{reply['limit']:g}" if "limit" in reply else _seconds(reply)
+            limit = f"{reply['limit']:g}"  # Sandbox.run puts the cell's limit in every reply
             reasons.append(f"cell {i}{what} ran past its {limit} s limit and was interrupted")
     forged = died is not None and died.forged
     cheated = forged or any(e["kind"] in CHEATING for e in events)
@@ -114,10 +114,6 @@ def _known_hint(hint, info):
 
 def _stubbed(reply):
     return bool(reply) and (reply.get("error") or {}).get("ename") == "NotImplementedError"
-
-
-def _seconds(reply):
-    return f"{reply.get('seconds', 0):.0f}"
 
 
 def executed_notebook(student_nb, plan, replies, result, released_markdown):
