@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(PY) -m autograder demo
 
 lectures: $(STAMP)
-	$(PY) -m chainrule.demo
+	$(PY) -m chainrule.lectures
 
 test: $(STAMP) lint
 	$(PY) -m autograder release --check
@@ -43,10 +43,10 @@ format: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder release
 
-# nbgrader reads autograder/nbgrader_config.py through JUPYTER_CONFIG_PATH; PATH gives it the
+# nbgrader reads autograder/course/nbgrader_config.py through JUPYTER_CONFIG_PATH; PATH gives it the
 # venv's alembic for the gradebook.
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH="$(CURDIR)/autograder" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	JUPYTER_CONFIG_PATH="$(CURDIR)/autograder/course" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		$(VENV)/bin/jupyter lab
 
 bench: $(STAMP)

@@ -5,10 +5,10 @@
 notebook's visible tests for a student. The ``backprop-kit`` command wraps them (``cli``).
 """
 
-from .check import TaskResult, check_notebook, format_report
-from .course import Course, CourseError
-from .release import ReleaseError, release, stale
-from .tasks import Task, tasks
+from autograder.course.layout import Course, CourseError
+from autograder.course.release import ReleaseError, release, stale
+from autograder.course.tasks import Task, tasks
+from autograder.grading.visible import TaskResult, check_notebook, format_report
 
 __all__ = [
     "Course",

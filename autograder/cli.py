@@ -1,5 +1,8 @@
 """The ``backprop-kit`` command: the course's instructor and student tools on nbgrader.
 
+The instructor's commands are the pipeline's steps, in the order ``autograder.pipeline``
+declares them; ``check`` (the student's) and ``demo`` stand beside it.
+
 backprop-kit release [ASSIGNMENT ...]   regenerate notebooks/ from solutions/
 backprop-kit release --check            fail, listing them, if notebooks/ is out of date
 backprop-kit check NOTEBOOK             run a notebook's visible tests, one line per task
@@ -14,7 +17,8 @@ import argparse
 import logging
 import sys
 
-from .course import Course, CourseError
+from autograder.course.layout import Course, CourseError
+from autograder.pipeline import PIPELINE, step
 
 __all__ = ["main"]
 
@@ -44,17 +48,9 @@ def _parser():
         "postgresql://... for a shared server)",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    r = sub.add_parser(
-        "release",
-        help="generate the student notebooks in notebooks/ from solutions/",
-        description="Run nbgrader's generate_assignment: solutions/<a>/ -> notebooks/<a>/.",
-    )
-    r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
-    r.add_argument(
-        "--check",
-        action="store_true",
-        help="change nothing; exit 1 listing the notebooks that are out of date",
-    )
+    for s in PIPELINE:  # the pipeline's steps, in order, then the two tools beside it
+        parser = sub.add_parser(s.command, help=s.summary, description=DESCRIPTIONS[s.command])
+        OPTIONS[s.command](parser)
     c = sub.add_parser(
         "check",
         help="run a notebook's visible tests and report each task",
@@ -63,26 +59,47 @@ def _parser():
     )
     c.add_argument("notebook", help="path of the .ipynb to check")
     c.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
-    _pipeline_parsers(sub)
+    d = sub.add_parser(
+        "demo",
+        help="collect, grade, feedback and report on a throw-away course with sample students",
+        description="Build a course from the repository's solutions in a temporary folder, "
+        "collect the bundled sample submissions (correct, partial, blank, buggy and hostile), "
+        "grade them in sandboxes, write feedback and reports, and print the gradebook.",
+    )
+    d.add_argument("--keep", metavar="DIR", help="build the course in DIR and keep it")
+    d.add_argument("--workers", type=int, default=2, help="sandboxes at a time (default 2)")
     return p
 
 
-def _pipeline_parsers(sub):
-    co = sub.add_parser(
-        "collect",
-        help="import a folder or LMS zip of submissions into submitted/",
-        description="Copy each student's notebooks into submitted/<student>/<assignment>/ with "
-        "a timestamp; a newer submission already collected is kept; damaged or unrecognised "
-        "files are reported and set aside in .nbgrader/rejected/.",
+DESCRIPTIONS = {
+    "release": "Run nbgrader's generate_assignment: solutions/<a>/ -> notebooks/<a>/.",
+    "collect": "Copy each student's notebooks into submitted/<student>/<assignment>/ with "
+    "a timestamp; a newer submission already collected is kept; damaged or unrecognised "
+    "files are reported and set aside in .nbgrader/rejected/.",
+    "grade": "Run each submission in its own sandbox and merge the scores into the "
+    "gradebook. Re-running skips what is graded and unchanged; a killed run loses nothing.",
+    "feedback": "feedback/<student>/<assignment>/<notebook>.html: the score, each task's "
+    "result and hints, and the notebook as run; never the hidden tests or server paths.",
+    "report": "Write reports/grades.csv (one row per student and notebook), tasks.csv, "
+    "hints.csv, scores.png and tasks.png, and print a summary.",
+}
+
+
+def _release_options(r):
+    r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
+    r.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 listing the notebooks that are out of date",
     )
+
+
+def _collect_options(co):
     co.add_argument("path", help="a folder of submissions or a .zip downloaded from an LMS")
     co.add_argument("--assignment", help="the assignment id (default: inferred from names)")
-    g = sub.add_parser(
-        "grade",
-        help="autograde everything collected, in parallel sandboxes",
-        description="Run each submission in its own sandbox and merge the scores into the "
-        "gradebook. Re-running skips what is graded and unchanged; a killed run loses nothing.",
-    )
+
+
+def _grade_options(g):
     g.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     g.add_argument("--workers", type=int, default=2, help="sandboxes at a time (default 2)")
     g.add_argument("--force", action="store_true", help="grade again what is already graded")
@@ -94,32 +111,26 @@ def _pipeline_parsers(sub):
         choices=["bubblewrap", "unshare", "none"],
         help="force a sandbox kind (default: the strongest available)",
     )
-    f = sub.add_parser(
-        "feedback",
-        help="write an HTML feedback page per student and notebook",
-        description="feedback/<student>/<assignment>/<notebook>.html: the score, each task's "
-        "result and hints, and the notebook as run; never the hidden tests or server paths.",
-    )
+
+
+def _feedback_options(f):
     f.add_argument("--assignment", help="only this assignment")
     f.add_argument("--student", action="append", help="only this student (repeatable)")
-    r = sub.add_parser(
-        "report",
-        help="grades CSV, per-task pass rates, hints fired, score charts",
-        description="Write reports/grades.csv (one row per student and notebook), tasks.csv, "
-        "hints.csv, scores.png and tasks.png, and print a summary.",
-    )
+
+
+def _report_options(r):
     r.add_argument("--assignment", help="only this assignment")
     r.add_argument("--csv", help="where to write the grades CSV (default reports/grades.csv)")
     r.add_argument("--out", help="folder for the other files (default reports/)")
-    d = sub.add_parser(
-        "demo",
-        help="collect, grade, feedback and report on a throw-away course with sample students",
-        description="Build a course from the repository's solutions in a temporary folder, "
-        "collect the bundled sample submissions (correct, partial, blank, buggy and hostile), "
-        "grade them in sandboxes, write feedback and reports, and print the gradebook.",
-    )
-    d.add_argument("--keep", metavar="DIR", help="build the course in DIR and keep it")
-    d.add_argument("--workers", type=int, default=2, help="sandboxes at a time (default 2)")
+
+
+OPTIONS = {
+    "release": _release_options,
+    "collect": _collect_options,
+    "grade": _grade_options,
+    "feedback": _feedback_options,
+    "report": _report_options,
+}
 
 
 def main(argv=None):
@@ -129,7 +140,7 @@ def main(argv=None):
         if args.command == "check":
             return _check(args)
         if args.command == "demo":
-            from .demo import run_demo
+            from autograder.demo.walkthrough import run_demo
 
             return run_demo(keep=args.keep, workers=args.workers)
         course = _course(args)
@@ -151,16 +162,15 @@ def _course(args):
 
 
 def _collect(course, args):
-    from .collect import collect
-
-    report = collect(course, args.path, args.assignment)
+    report = step("collect").load()(course, args.path, args.assignment)
     print(report.format())
     return report.exit_code
 
 
 def _grade(course, args):
-    from .grade import grade
-    from .sandbox import Limits, detect_isolation
+    from autograder.sandbox.isolation import Limits, detect_isolation
+
+    grade = step("grade").load()
 
     try:
         limits = Limits(
@@ -188,23 +198,21 @@ def _grade(course, args):
 
 
 def _feedback(course, args):
-    from .feedback import write_feedback
-
-    pages = write_feedback(course, args.assignment, args.student)
+    pages = step("feedback").load()(course, args.assignment, args.student)
     print(f"wrote {len(pages)} feedback pages under {course.root / 'feedback'}")
     return 0
 
 
 def _report(course, args):
-    from .report import write_report
-
-    report = write_report(course, args.assignment, csv_path=args.csv, out_dir=args.out)
+    report = step("report").load()(course, args.assignment, csv_path=args.csv, out_dir=args.out)
     print(report.format())
     return 0
 
 
 def _release(course, args):
-    from .release import release, stale
+    from autograder.course.release import stale
+
+    release = step("release").load()
 
     if args.check:
         problems = stale(course, args.assignments)
@@ -222,11 +230,12 @@ def _release(course, args):
 
 
 def _check(args):
-    from .check import check_notebook, format_report
+    from autograder.grading.visible import check_notebook, format_report
+    from chainrule.testcells import PASS
 
     results = check_notebook(args.notebook, timeout=args.timeout)
     print(format_report(args.notebook, results))
-    return 0 if all(r.status == "pass" for r in results) else 1
+    return 0 if all(r.status == PASS for r in results) else 1
 
 
 COMMANDS = {

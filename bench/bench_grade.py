@@ -31,11 +31,11 @@ from bench_notebooks import run as run_notebook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.demo import make_course  # noqa: E402
-from autograder.grade import gradebook_scores  # noqa: E402
-from autograder.results import load_results  # noqa: E402
-from autograder.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build  # noqa: E402
-from autograder.sandbox import detect_isolation  # noqa: E402
+from autograder.demo.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build  # noqa: E402
+from autograder.demo.walkthrough import make_course  # noqa: E402
+from autograder.grading.grade import gradebook_scores  # noqa: E402
+from autograder.results.records import load_results  # noqa: E402
+from autograder.sandbox.isolation import detect_isolation  # noqa: E402
 
 HONEST = ["perfect", "partial", "blank", "buggy"]
 BIN = Path(os.path.normpath(os.path.abspath(sys.executable))).parent

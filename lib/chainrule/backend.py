@@ -101,7 +101,9 @@ def gpu_available():
         import cupy
     except ImportError as exc:
         return GpuStatus(
-            False, f"CuPy is not installed ({exc}); install it with pip install -e '.[gpu]'"
+            False,
+            f"CuPy is not installed ({exc}); install it with pip install -e '.[gpu]' (CUDA 12) "
+            "or '.[gpu-cuda13]' (CUDA 13)",
         )
     except Exception as exc:  # a broken CUDA install can fail at import time
         return GpuStatus(False, f"CuPy failed to import: {type(exc).__name__}: {exc}")

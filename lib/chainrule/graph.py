@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from ._checks import is_real
 from .errors import GraphError
+from .formatting import fmt, wrap
 from .gates import (
     AddConstantGate,
     AddGate,
@@ -43,7 +44,7 @@ from .gates import (
     TanhGate,
 )
 
-__all__ = ["ComputationalGraph", "Node", "BackwardStep", "maximum", "fmt", "wrap"]
+__all__ = ["ComputationalGraph", "Node", "BackwardStep", "maximum"]
 
 
 class Node:
@@ -222,16 +223,6 @@ class BackwardStep:
         return f"{self.node.name} [{self.node.gate.label}]: " + "; ".join(parts)
 
     __repr__ = __str__
-
-
-def fmt(v):
-    """A number as the slides print it: two decimals, or scientific when that would hide it."""
-    return f"{v:.2f}" if v == 0 or 0.005 <= abs(v) < 1e5 else f"{v:.2e}"
-
-
-def wrap(name):
-    """A node name ready to sit inside a formula: ``x`` stays, ``w0*x0`` becomes ``(w0*x0)``."""
-    return name if name.isidentifier() else f"({name})"
 
 
 class _Plan:
@@ -447,6 +438,18 @@ class ComputationalGraph:
     # -- compiling: topological order, iteratively ------------------------------------------
 
     def _compile(self):
+        """The graph as a plan the forward and backward passes run without lookups.
+
+        The plan is the lecture's backward pass written down once. ``order`` is the topological
+        order (forward visits it left to right, backward right to left: every gate sees its
+        upstream gradient only after all its consumers have added theirs). ``slot`` numbers each
+        node by its place in that order, so values and gradients live in flat lists. Each
+        ``forward`` instruction is one gate's forward: out slot <- gate(input slots). Each
+        ``backward`` instruction is one gate's chain rule: it reads the upstream gradient at its
+        out slot, multiplies by the gate's local gradient (cached by its forward), and *adds*
+        the result into its input slots (a node feeding two gates gets the sum, as in the
+        slides' branches). Nodes the output does not depend on get no backward instruction.
+        """
         if self._plan is not None:
             return self._plan
         nodes = self._nodes

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.patches import Circle
 
 from .activations import activation
-from .graph import fmt
+from .formatting import fmt
 
 __all__ = [
     "draw_graph",

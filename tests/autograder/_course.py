@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import Course
-from autograder.course import REPO_ROOT, sqlite_gradebook_url
-from autograder.samples import solved
+from autograder.course.layout import REPO_ROOT, sqlite_gradebook_url
+from autograder.demo.samples import solved
 
 __all__ = ["scratch_course", "filled_in", "submit", "submit_perfect_and_untouched"]
 

@@ -8,7 +8,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import Course
-from autograder.course import REPO_ROOT
+from autograder.course.layout import REPO_ROOT
 from tests.autograder._course import scratch_course, submit_perfect_and_untouched
 
 ASSIGNMENTS = Course(REPO_ROOT).assignments()
@@ -71,7 +71,7 @@ def test_untouched_release_earns_zero_without_grader_errors(graded, assignment):
 @pytest.fixture(scope="module")
 def kit_graded(tmp_path_factory):
     """The same two students, graded by the kit's own sandboxed grader."""
-    from autograder.grade import grade
+    from autograder.grading.grade import grade
 
     course = scratch_course(tmp_path_factory.mktemp("kit"))
     for a in ASSIGNMENTS:

@@ -5,7 +5,7 @@ import pytest
 
 from autograder import CourseError, check_notebook, format_report
 from autograder.cli import main
-from autograder.course import REPO_ROOT
+from autograder.course.layout import REPO_ROOT
 from tests.autograder._course import filled_in
 
 RELEASE = REPO_ROOT / "notebooks" / "03-patterns" / "patterns.ipynb"

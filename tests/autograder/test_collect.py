@@ -15,9 +15,10 @@ import nbformat
 import pytest
 from nbgrader.utils import parse_utc
 
-from autograder import Course, CourseError, download
-from autograder import collect as collect_module
-from autograder.collect import collect
+from autograder import Course, CourseError
+from autograder.intake import collect as collect_module
+from autograder.intake import unpack
+from autograder.intake.collect import collect
 from tests.autograder._course import scratch_course
 
 NOW = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
@@ -257,7 +258,7 @@ def test_empty_and_broken_zips_are_set_aside(course, tmp_path):
 
 def test_zip_over_the_size_limit_is_an_error(course, tmp_path, monkeypatch):
     """Does a zip that would unpack past the limit stop collect with the sizes in words?"""
-    monkeypatch.setattr(download, "MAX_EXTRACT_BYTES", 1000)
+    monkeypatch.setattr(unpack, "MAX_EXTRACT_BYTES", 1000)
     archive = zip_of(tmp_path / "big.zip", {"s001/graphs.ipynb": notebook(course)})
     with pytest.raises(CourseError, match=r"big.zip unpacks to at least .* MiB; the limit is"):
         collect(course, archive, now=NOW)

@@ -5,9 +5,9 @@ import io
 
 import pytest
 
-from autograder.course import CourseError
-from autograder.demo import run_demo
-from autograder.samples import DEMO, SAMPLES
+from autograder.course.layout import CourseError
+from autograder.demo.samples import DEMO, SAMPLES
+from autograder.demo.walkthrough import run_demo
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder import Course, CourseError
-from autograder.course import REPO_ROOT
-from autograder.feedback import clean_notebook, scrub, write_feedback
-from autograder.results import SubmissionResult, result_path, write_json_atomic
+from autograder.course.layout import REPO_ROOT
+from autograder.results.feedback import clean_notebook, scrub, write_feedback
+from autograder.results.records import SubmissionResult, result_path, write_json_atomic
 
 PLANTED = "PLANTED_HIDDEN_ASSERT_7f3a"
 MESSAGE = "mul-gate: expected mul(2, 3) == 6, got 5"

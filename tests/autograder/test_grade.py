@@ -4,11 +4,11 @@ import nbformat
 import pytest
 
 from autograder.cli import main
-from autograder.course import CourseError
-from autograder.demo import make_course
-from autograder.grade import _lock, grade
-from autograder.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build
-from autograder.sandbox import Limits
+from autograder.course.layout import CourseError
+from autograder.demo.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build
+from autograder.demo.walkthrough import make_course
+from autograder.grading.grade import _lock, grade
+from autograder.sandbox.isolation import Limits
 
 LIMITS = Limits(cell_seconds=20, notebook_seconds=120)
 

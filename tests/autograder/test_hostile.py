@@ -19,12 +19,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.demo import make_course
-from autograder.feedback import write_feedback
-from autograder.grade import grade, gradebook_scores
-from autograder.results import load_results
-from autograder.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build
-from autograder.sandbox import Limits, detect_isolation
+from autograder.demo.samples import ASSIGNMENT, NOTEBOOK, SAMPLES, build
+from autograder.demo.walkthrough import make_course
+from autograder.grading.grade import grade, gradebook_scores
+from autograder.results.feedback import write_feedback
+from autograder.results.records import load_results
+from autograder.sandbox.isolation import Limits, detect_isolation
 
 LIMITS = Limits(cell_seconds=8, grace_seconds=3, notebook_seconds=120, memory_mb=1536)
 BY_NAME = {s.student: s for s in SAMPLES}

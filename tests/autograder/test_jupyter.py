@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import PACKAGE_DIR
+from autograder.course.layout import CONFIG_FILE
 from tests.autograder._course import scratch_course
 
 TOKEN = "backprop-kit-test"
@@ -42,7 +42,7 @@ def server(tmp_path_factory):
     bindir = str(Path(sys.executable).parent)
     env = dict(
         os.environ,
-        JUPYTER_CONFIG_PATH=str(PACKAGE_DIR),
+        JUPYTER_CONFIG_PATH=str(CONFIG_FILE.parent),
         BACKPROP_KIT_COURSE=str(course.root),
         PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
     )

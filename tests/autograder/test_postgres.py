@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from autograder import Course, CourseError
-from autograder.course import mask_password
+from autograder.course.layout import mask_password
 from tests.autograder._course import scratch_course, submit_perfect_and_untouched
 from tests.autograder._postgres import create_database, throwaway_postgres
 
@@ -128,7 +128,7 @@ def test_nbgrader_autograde_scores_land_in_postgres(nbgrader_graded):
 
 def test_kit_grader_writes_scores_to_postgres(postgres_url, tmp_path):
     """Does `grade` put full marks and zero in a PostgreSQL gradebook, as nbgrader does?"""
-    from autograder.grade import grade
+    from autograder.grading.grade import grade
 
     url = create_database(postgres_url, "gradebook_kit_grader")
     course = scratch_course(tmp_path, [ASSIGNMENT], url)

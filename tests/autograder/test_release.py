@@ -7,7 +7,7 @@ import pytest
 
 from autograder import Course, CourseError, stale
 from autograder.cli import main
-from autograder.course import REPO_ROOT
+from autograder.course.layout import REPO_ROOT
 
 REPO = Course(REPO_ROOT)
 

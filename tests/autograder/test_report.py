@@ -7,8 +7,8 @@ import pytest
 from matplotlib.image import imread
 
 from autograder import Course, CourseError
-from autograder.report import GRADE_COLUMNS, HINT_COLUMNS, TASK_COLUMNS, write_report
-from autograder.results import SubmissionResult, result_path, write_json_atomic
+from autograder.results.records import SubmissionResult, result_path, write_json_atomic
+from autograder.results.report import GRADE_COLUMNS, HINT_COLUMNS, TASK_COLUMNS, write_report
 
 TRICKY = 'said "no", then, on a new line:\nTimeoutError (cell 4), 60 s'
 FORMULA = "=HYPERLINK('http://evil.example', 'click')"

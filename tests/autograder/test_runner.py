@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from autograder.sandbox import RUNNER
+from autograder.sandbox.isolation import RUNNER
 
 
 class Runner:

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from autograder.sandbox import Limits, Sandbox, SandboxDied, detect_isolation
+from autograder.sandbox.host import Sandbox, SandboxDied
+from autograder.sandbox.isolation import Limits, detect_isolation
 
 FAST = Limits(cell_seconds=5, grace_seconds=2, notebook_seconds=30, memory_mb=1024)
 

@@ -7,9 +7,9 @@ import json
 import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT
-from autograder.samples import solved
-from autograder.submission import (
+from autograder.course.layout import REPO_ROOT
+from autograder.demo.samples import solved
+from autograder.intake.submission import (
     Unreadable,
     assemble,
     defined_names,

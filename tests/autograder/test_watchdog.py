@@ -5,8 +5,8 @@ import subprocess
 import sys
 import time
 
-from autograder.sandbox import Limits
-from autograder.watchdog import Watchdog, kill_marked
+from autograder.sandbox.isolation import Limits
+from autograder.sandbox.watchdog import Watchdog, kill_marked
 
 HOLD = "import time; block = b'x' * ({mb} * 2**20); time.sleep(60)"
 

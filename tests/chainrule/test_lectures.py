@@ -5,6 +5,8 @@ slides' closed forms evaluated independently here; the graphs are built by chain
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,27 @@ def test_E_elementwise_jacobian_is_diagonal():
     _, cache = layers.relu_forward(x)
     jac = np.stack([layers.relu_backward(np.eye(6)[i], cache) for i in range(6)])
     assert np.array_equal(jac, np.diag((x > 0).astype(float)))
+
+
+def test_main_prints_each_lecture_example(capsys):
+    """Does `make lectures` show the forward values and gradients the slides show?"""
+    lectures.main()
+    out = capsys.readouterr().out
+    assert "f = q * z = -12.00" in out
+    assert "f [*]: df/dq = (-4.00)(1.00) = -4.00; df/dz = (3.00)(1.00) = 3.00" in out
+    assert "gradients of f = 0.73: w0 -0.20, x0 0.39, w1 -0.39, x1 -0.59, w2 0.20" in out
+    assert "exp [exp]: dexp/d(-z) = (0.37)(-0.53) = -0.20" in out
+    assert "gradients of f = -20.00: x -8.00, y 6.00, z 2.00, w 0.00" in out
+    assert "w feeds 2 gates, so its gradients add: (0.05 via w^2) + (-0.25 via w*x) = -0.20" in out
+    assert "f = ||q||^2 = 0.116" in out
+    assert "grad W = 2 q x^T = [[0.088, 0.176], [0.104, 0.208]]" in out
+    assert "grad x = 2 W^T q = [-0.112,  0.636]" in out
+
+
+def test_lectures_run_as_a_module():
+    """Does `python -m chainrule.lectures` exit 0 (what `make lectures` runs)?"""
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule.lectures"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "== f = (x + y) z ==" in done.stdout

@@ -9,7 +9,7 @@ import chainrule
 MODULES = [
     "backend",
     "data",
-    "demo",
+    "formatting",
     "errors",
     "gates",
     "gradcheck",
@@ -25,6 +25,7 @@ MODULES = [
     "widgets.activation_explorer",
     "widgets.playground",
     "simdevice",
+    "testcells",
 ]
 
 

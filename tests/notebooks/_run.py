@@ -11,8 +11,8 @@ from pathlib import Path
 import matplotlib
 import nbformat
 
-from autograder.course import REPO_ROOT
-from chainrule.grading import TaskFailure
+from autograder.course.layout import REPO_ROOT
+from chainrule.testcells import TaskFailure
 
 SOLUTIONS = REPO_ROOT / "solutions"
 

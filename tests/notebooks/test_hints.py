@@ -6,7 +6,7 @@ implementation and runs the notebook's own test cell on it.
 
 import pytest
 
-from chainrule.grading import TaskFailure
+from chainrule.testcells import TaskFailure
 from tests.notebooks._run import SOLUTIONS, failure_message, run_task
 
 GRAPHS = SOLUTIONS / "01-graphs" / "graphs.ipynb"

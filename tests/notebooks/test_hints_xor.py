@@ -6,7 +6,7 @@ answer and runs the notebook's own test cell on it.
 
 import pytest
 
-from chainrule.grading import TaskFailure
+from chainrule.testcells import TaskFailure
 from tests.notebooks._run import SOLUTIONS, failure_message, run_task
 
 XOR = SOLUTIONS / "05-xor" / "xor.ipynb"

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import ipywidgets as w
 
 from .._checks import is_integer
+from ..formatting import fmt, wrap
 from ..gates import (
     AddConstantGate,
     AddGate,
@@ -34,7 +35,7 @@ from ..gates import (
     SubtractGate,
     TanhGate,
 )
-from ..graph import ComputationalGraph, fmt, wrap
+from ..graph import ComputationalGraph
 from ..lectures import EXAMPLES
 from ..viz import draw_graph, graph_figsize
 from ._app import App, guarded

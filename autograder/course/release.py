@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .course import IGNORED, Course, CourseError, files_under, sqlite_gradebook_url
+from autograder.course.layout import IGNORED, Course, CourseError, files_under, sqlite_gradebook_url
 
 __all__ = ["release", "stale", "ReleaseError"]
 

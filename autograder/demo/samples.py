@@ -297,7 +297,7 @@ _HTML = (
 
 
 _BUILTINS_DICT = """import builtins, types
-import chainrule.grading as real
+import chainrule.testcells as real
 
 
 class Pass:
@@ -311,14 +311,14 @@ class Pass:
         return True
 
 
-fake = types.ModuleType("chainrule.grading")
+fake = types.ModuleType("chainrule.testcells")
 fake.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
 fake.task = Pass
 real_import = builtins.__import__
 
 
 def fake_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if name == "chainrule.grading":
+    if name == "chainrule.testcells":
         return fake
     return real_import(name, globals, locals, fromlist, level)
 
@@ -405,12 +405,12 @@ SAMPLES = [
         "replaces the test helpers with functions that never fail",
         _with_cell(
             "numerical-grad-code",
-            "import chainrule.grading as g\n"
+            "import chainrule.testcells as g\n"
             "g.expect_close = lambda *a, **k: None\ng.expect_gate = lambda *a, **k: None",
         ),
         "flagged",
         0.0,
-        "chainrule.grading.expect_close was replaced",
+        "chainrule.testcells.expect_close was replaced",
     ),
     Sample(
         "patch-numpy",
@@ -433,7 +433,7 @@ SAMPLES = [
         "swaps the code of the task context manager so failures are swallowed",
         _with_cell(
             "numerical-grad-code",
-            "import chainrule.grading as g\n"
+            "import chainrule.testcells as g\n"
             "def quiet(self, *exc):\n    return True\n"
             "g.task.__exit__.__code__ = quiet.__code__",
         ),

@@ -2,7 +2,7 @@
 
 The repository is the course root by default; ``BACKPROP_KIT_COURSE`` or ``Course(root)`` points
 elsewhere (the tests grade in a temporary copy). Configuration comes from the committed
-``autograder/nbgrader_config.py``, never from a user's home directory.
+``autograder/course/nbgrader_config.py``, never from a user's home directory.
 
 The gradebook is a SQLite file in the course, ``<root>/.nbgrader/gradebook.db``, unless
 ``BACKPROP_KIT_DB_URL`` or ``Course(db_url=...)`` names another database: a PostgreSQL server
@@ -26,16 +26,20 @@ __all__ = [
     "Course",
     "CourseError",
     "PACKAGE_DIR",
+    "CONFIG_FILE",
     "REPO_ROOT",
     "DB_URL_SCHEMES",
     "check_db_url",
     "sqlite_gradebook_url",
     "mask_password",
+    "tools_on_path",
+    "files_under",
+    "IGNORED",
 ]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+PACKAGE_DIR = CONFIG_FILE.parent.parent
 REPO_ROOT = PACKAGE_DIR.parent
-CONFIG_FILE = PACKAGE_DIR / "nbgrader_config.py"
 IGNORED = {".ipynb_checkpoints", "__pycache__"}
 DB_URL_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg2://")
 POSTGRES_DRIVER = "psycopg2"
@@ -68,14 +72,14 @@ class Course:
         from traitlets.config.loader import PyFileConfigLoader
 
         with _env(BACKPROP_KIT_COURSE=str(self.root), BACKPROP_KIT_DB_URL=self.db_url):
-            return PyFileConfigLoader(CONFIG_FILE.name, path=str(PACKAGE_DIR)).load_config()
+            return PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
 
     def api(self):
         """An ``NbGraderAPI`` bound to this course."""
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        _tools_on_path()
+        tools_on_path()
         config = self.config()
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
@@ -165,7 +169,7 @@ def unsafe_student_id(student):
     return None
 
 
-def _tools_on_path():
+def tools_on_path():
     """nbgrader runs the ``alembic`` command to create a gradebook: find the one beside Python.
 
     Without this, ``.venv/bin/backprop-kit`` fails when the virtual environment is not activated.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from .course import IGNORED, CourseError
+from autograder.course.layout import IGNORED, CourseError
 
 __all__ = ["Item", "MAX_EXTRACT_BYTES", "JUNK", "check_source", "opened"]
 

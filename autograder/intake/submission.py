@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from .tasks import tasks
+from autograder.course.tasks import tasks
 
 __all__ = ["Cell", "Plan", "Unreadable", "read_submission", "find_notebook", "assemble"]
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import nbformat
 
-from .collect import collect
-from .course import REPO_ROOT, Course, CourseError, sqlite_gradebook_url
-from .feedback import write_feedback
-from .grade import grade, gradebook_scores
-from .release import release
-from .report import write_report
-from .samples import ASSIGNMENT, DEMO, NOTEBOOK, SAMPLES, build
-from .sandbox import Limits
+from autograder.course.layout import REPO_ROOT, Course, CourseError, sqlite_gradebook_url
+from autograder.course.release import release
+from autograder.demo.samples import ASSIGNMENT, DEMO, NOTEBOOK, SAMPLES, build
+from autograder.grading.grade import grade, gradebook_scores
+from autograder.intake.collect import collect
+from autograder.results.feedback import write_feedback
+from autograder.results.report import write_report
+from autograder.sandbox.isolation import Limits
 
 __all__ = ["run_demo", "make_course", "write_download"]
 

@@ -24,8 +24,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import CourseError
-from .results import STATUSES, load_results, results_dir
+from autograder.course.layout import CourseError
+from autograder.results.records import STATUSES, load_results, results_dir
 
 __all__ = [
     "GRADE_COLUMNS",

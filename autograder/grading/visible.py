@@ -8,17 +8,19 @@ notebook runs in a fresh kernel, from the top, in its own folder; the file itsel
 import re
 from pathlib import Path
 
-from .course import CourseError
-from .tasks import tasks
+from autograder.course.layout import CourseError
+from autograder.course.tasks import tasks
+from chainrule.testcells import NOT_RUN, PASS, TODO, classify, failure_message
 
-__all__ = ["TaskResult", "check_notebook", "format_report"]
+__all__ = ["TaskResult", "check_notebook", "task_result", "format_report"]
 
 _TODO = "not started: a cell of this task still says # YOUR CODE HERE / NotImplementedError"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class TaskResult:
-    """How one task did: ``status`` is ``"pass"``, ``"fail"``, ``"todo"`` or ``"not run"``."""
+    """How one task did: ``status`` is one of ``chainrule.testcells``' PASS, FAIL, TODO or
+    NOT_RUN, and ``message`` says why (empty for a pass)."""
 
     __slots__ = ("task", "status", "message")
 
@@ -62,7 +64,7 @@ def check_notebook(path, timeout=60):
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
-    return [_result(nb, t) for t in found]
+    return [task_result(nb, t) for t in found]
 
 
 def _error(cell):
@@ -72,25 +74,23 @@ def _error(cell):
     return None
 
 
-def _result(nb, t):
-    for i in t.answer_cells:
-        err = _error(nb.cells[i])
-        if err and err[0] == "NotImplementedError":
-            return TaskResult(t, "todo", _TODO)
-        if err:
-            return TaskResult(t, "fail", f"your code cell raised {err[0]}: {err[1]}")
+def task_result(nb, t):
+    """One task's result from its cells in ``nb`` as run; the status is ``testcells.classify``'s."""
+    answer_errors = [e for e in (_error(nb.cells[i]) for i in t.answer_cells) if e]
     cell = nb.cells[t.test_cell]
-    if cell.get("execution_count") is None:
-        return TaskResult(t, "not run", "the test cell did not run (an earlier cell hung?)")
-    err = _error(cell)
-    if err is None:
-        return TaskResult(t, "pass")
-    ename, evalue = err
-    if "not done yet" in evalue:
-        return TaskResult(t, "todo", _TODO)
-    return TaskResult(
-        t, "fail", evalue if ename in ("TaskFailure", "AssertionError") else f"{ename}: {evalue}"
-    )
+    ran = cell.get("execution_count") is not None
+    test_error = _error(cell) if ran else None
+    status = classify(test_error, [ename for ename, _ in answer_errors], ran)
+    if status == PASS:
+        return TaskResult(t, status)
+    if status == TODO:
+        return TaskResult(t, status, _TODO)
+    if status == NOT_RUN:
+        return TaskResult(t, status, "the test cell did not run (an earlier cell hung?)")
+    if answer_errors:  # the cause, rather than the test's NameError that follows from it
+        ename, evalue = answer_errors[0]
+        return TaskResult(t, status, f"your code cell raised {ename}: {evalue}")
+    return TaskResult(t, status, failure_message(*test_error))
 
 
 def format_report(path, results):
@@ -101,7 +101,7 @@ def format_report(path, results):
         pts = f"{r.task.points:g} pt" + ("" if r.task.points == 1 else "s")
         head = f"  {r.status.upper():7} {r.task.id:{width}}  {pts:7}"
         lines.append(head + (f"  {r.message}" if r.message else ""))
-    passed = [r for r in results if r.status == "pass"]
+    passed = [r for r in results if r.status == PASS]
     got = sum(r.task.points for r in passed)
     total = sum(r.task.points for r in results)
     lines.append(

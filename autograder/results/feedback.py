@@ -27,9 +27,9 @@ import re
 import sys
 from pathlib import Path
 
-from .course import REPO_ROOT, CourseError
-from .report import graded_submissions
-from .results import NotebookResult
+from autograder.course.layout import REPO_ROOT, CourseError
+from autograder.results.records import NotebookResult
+from autograder.results.report import graded_submissions
 
 __all__ = ["HIDDEN_BEGIN", "HIDDEN_END", "scrub", "clean_notebook", "write_feedback"]
 

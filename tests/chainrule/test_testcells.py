@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from chainrule import Gate, MultiplyGate
-from chainrule.grading import (
+from chainrule.testcells import (
     Mistake,
     TaskFailure,
     assigned_at_branch,

@@ -7,14 +7,18 @@ lines withheld, and the student's own markdown as plain text.
 """
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from .results import NotebookResult, TaskOutcome
-from .submission import defined_names
+from autograder.intake.submission import defined_names
+from autograder.results.records import NotebookResult, TaskOutcome
+from chainrule.testcells import NOT_RUN, PASS, classify, failure_message, hints_in, passed_line
 
 __all__ = [
+    "NotebookRun",
+    "FLAGGED",
     "CHEATING",
     "FLAGGING",
     "zero_result",
@@ -27,9 +31,31 @@ __all__ = [
 
 CHEATING = {"tamper", "reference", "forbidden-path"}
 FLAGGING = CHEATING | {"write-outside", "network"}
-PASSED = "passed the tests in this cell"  # chainrule.grading.task's line on success
+FLAGGED = "flagged"  # a task's status, beyond chainrule.testcells' four, when it was tampered
 WITHHELD = "[withheld: a line of the hidden tests]"
-_HINT = re.compile(r"Hint: (.+?)(?:\n|$)")
+
+
+@dataclass
+class NotebookRun:
+    """One notebook of a submission as its sandbox ran it: what ``score_notebook`` reads.
+
+    - ``info``: the ``Assignment`` (its tasks and points, hidden tests, the course's hint texts);
+    - ``name``: the notebook's file name in the assignment, e.g. ``graphs.ipynb``;
+    - ``plan``: the ``Plan`` that ``intake.submission.assemble`` made (cells in order, with
+      kind and task; ``tampered``: {task id: what was done to its locked cells});
+    - ``replies``: {cell index: ``sandbox.reply.Reply``} for every cell that ran;
+    - ``died``: the ``SandboxDied`` that stopped the notebook, or None;
+    - ``events``: the integrity events (``sandbox.reply.Event``) of the whole run;
+    - ``notes``: remarks in words for the reason (a renamed file, a repaired cell id).
+    """
+
+    info: object
+    name: str
+    plan: object
+    replies: dict = field(default_factory=dict)
+    died: object = None
+    events: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
 
 def zero_result(info, name, reason, status="zero"):
@@ -40,80 +66,89 @@ def zero_result(info, name, reason, status="zero"):
     )
 
 
-def _message(reply):
-    error = reply.get("error") or {}
-    ename, evalue = error.get("ename", "Error"), error.get("evalue", "")
-    if ename in ("TaskFailure", "AssertionError"):
-        return evalue
-    return f"{ename}: {evalue}" if evalue else ename
+def _test_error(reply):
+    """A test cell's reply as ``classify`` reads it: ``(ename, evalue)``, or None if it passed."""
+    if reply["status"] == "ok":
+        return None
+    error = reply["error"] or {}
+    return error.get("ename", "Error"), error.get("evalue", "")
 
 
-def score_notebook(info, name, plan, replies, died, events, notes):
+def _task_outcome(run, task, where):
+    """One task's outcome: status from ``classify``, the test's message and the course's hints."""
+    plan, replies = run.plan, run.replies
+    reply = replies.get(where.get(task.id))
+    answers = [
+        replies.get(i) for i, c in enumerate(plan.cells) if c.kind == "answer" and c.task == task.id
+    ]
+    answer_errors = [
+        (r["error"] or {}).get("ename", "Error") for r in answers if r and r["status"] == "error"
+    ]
+    test_error = _test_error(reply) if reply is not None else None
+    out = TaskOutcome(task.id, float(task.points))
+    out.status = classify(test_error, answer_errors, ran=reply is not None)
+    if out.status == PASS:
+        out.score = float(task.points)
+    elif reply is None:
+        out.message = "the test cell did not run"
+    elif test_error is not None:
+        out.message = failure_message(*test_error)
+        out.hints = [h for h in hints_in(out.message) if _known_hint(h, run.info)]
+    if task.id in plan.tampered:
+        out.status, out.score = FLAGGED, 0.0
+        passes = "passes" if reply and reply["status"] == "ok" else "fails"
+        out.message = f"{plan.tampered[task.id]} (it {passes})"
+    return out
+
+
+def score_notebook(run):
+    """The ``NotebookResult`` of one ``NotebookRun``: each task's outcome and score, then the
+    notebook's status (graded / zero / flagged) and the reason in words.
+
+    A notebook that died scores 0 (``zero``, or ``flagged`` if its reply was forged); one with
+    cheating events scores 0 and is flagged; other flags (a tampered task, a write outside its
+    folder, network use) keep the scores and mark the notebook ``flagged`` for a person."""
+    info, name, plan, replies, died = run.info, run.name, run.plan, run.replies, run.died
     where = {c.grade_id: i for i, c in enumerate(plan.cells) if c.kind == "test"}
-    outcomes, reasons = [], []
-    for t in info.tasks[name]:
-        reply = replies.get(where.get(t.id))
-        out = TaskOutcome(t.id, float(t.points))
-        if reply is None:
-            out.message = "the test cell did not run"
-        elif reply["status"] == "ok":
-            out.status, out.score = "pass", float(t.points)
-        else:
-            out.message = _message(reply)
-            stub = any(
-                _stubbed(replies.get(i))
-                for i, c in enumerate(plan.cells)
-                if c.kind == "answer" and c.task == t.id
-            )
-            todo = stub or "not done yet" in out.message
-            out.status = "todo" if todo else "fail"
-            out.hints = [h for h in _HINT.findall(out.message) if _known_hint(h, info)]
-        if t.id in plan.tampered:
-            out.status, out.score = "flagged", 0.0
-            out.message = plan.tampered[t.id] + (
-                f" (it {'passes' if reply and reply['status'] == 'ok' else 'fails'})"
-            )
-        outcomes.append(out)
+    outcomes = [_task_outcome(run, t, where) for t in info.tasks[name]]
+    reasons = []
     flags = [plan.tampered[k] for k in plan.tampered if k not in {o.id for o in outcomes}]
-    flags += [o.message for o in outcomes if o.status == "flagged"]
-    flags += [e["detail"] for e in events if e["kind"] in FLAGGING]
+    flags += [o.message for o in outcomes if o.status == FLAGGED]
+    flags += [e["detail"] for e in run.events if e["kind"] in FLAGGING]
     for i, reply in sorted(replies.items()):
-        if reply.get("timed_out"):
+        if reply["timed_out"]:
             cell = plan.cells[i]
             what = f" (task {cell.task})" if cell.task else ""
-            limit = f"{reply['limit']:g}"  # Sandbox.run puts the cell's limit in every reply
-            reasons.append(f"cell {i}{what} ran past its {limit} s limit and was interrupted")
+            reasons.append(
+                f"cell {i}{what} ran past its {reply['limit']:g} s limit and was interrupted"
+            )
     forged = died is not None and died.forged
-    cheated = forged or any(e["kind"] in CHEATING for e in events)
+    cheated = forged or any(e["kind"] in CHEATING for e in run.events)
     score = sum(o.score for o in outcomes)
     if died is not None:
         reasons.insert(0, died.reason)
         for o in outcomes:
-            if o.status != "flagged" and where.get(o.id, -1) >= (died.cell or 0):
-                o.status, o.message = "not run", "the notebook stopped before this test"
+            if o.status != FLAGGED and where.get(o.id, -1) >= (died.cell or 0):
+                o.status, o.message = NOT_RUN, "the notebook stopped before this test"
     if cheated or died is not None:
-        status, score = ("flagged" if cheated else "zero"), 0.0
+        status, score = (FLAGGED if cheated else "zero"), 0.0
         for o in outcomes:
             o.score = 0.0
     elif flags:
-        status = "flagged"
+        status = FLAGGED
     else:
         status = "graded"
     flags = [printable(f) for f in flags]
-    reason = printable("; ".join(reasons + flags + notes))
+    reason = printable("; ".join(reasons + flags + run.notes))
     return NotebookResult(
         Path(name).stem, score, info.max_score(name), status, reason, flags, outcomes
     )
 
 
 def _known_hint(hint, info):
-    """A hint counts if the course wrote it (the notebook's tests or chainrule.grading), not
+    """A hint counts if the course wrote it (the notebook's tests or chainrule.testcells), not
     if a student's own error message says "Hint: ..."."""
     return hint[:40] in info.hint_text
-
-
-def _stubbed(reply):
-    return bool(reply) and (reply.get("error") or {}).get("ename") == "NotImplementedError"
 
 
 def executed_notebook(student_nb, plan, replies, result, released_markdown):
@@ -168,7 +203,7 @@ def _outputs(reply, count, hide_traceback, task=None):
         if o["output_type"] == "stream":
             text = o["text"]
             if hide_traceback:
-                keep = [ln for ln in text.splitlines() if task and ln == f"[{task}] {PASSED}"]
+                keep = [ln for ln in text.splitlines() if task and ln == passed_line(task)]
                 text = "\n".join(keep) + "\n" if keep else ""
             if text:
                 outs.append(nbformat.v4.new_output("stream", name=o["name"], text=text))

@@ -17,8 +17,10 @@ import os
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
+# This file is autograder/course/nbgrader_config.py: the repository is three folders up.
+here = os.path.abspath(__file__)
 root = os.environ.get("BACKPROP_KIT_COURSE") or os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))
+    os.path.dirname(os.path.dirname(here))
 )
 state = os.path.join(root, ".nbgrader")
 

@@ -12,15 +12,34 @@ nbgrader scores the cell 0) whose message starts with ``[mul-gate]``. Untouched 
 (``NotImplementedError``) and cells run out of order (``NameError``) get a message that says so
 instead of a traceback into the test.
 
+How a task came out is defined here once, for the test cells that write the messages and for
+the two readers of them (``backprop-kit check`` and grading): the statuses ``PASS``, ``FAIL``,
+``TODO`` and ``NOT_RUN``, the markers the messages carry (``PASSED``, ``NOT_STARTED``, ``HINT``)
+and ``classify``, which turns how a task's cells ended into its status.
+
 A ``Mistake`` is a known wrong answer with the hint that explains it. The factories below build
 the commonest ones from the right answer: ``forgot_upstream``, ``swapped_inputs``,
 ``routed_to_both``, ``assigned_at_branch``, ``sigmoid_grad_from_x`` and ``transposed``. When a
 student's value matches one of them, the message names that mistake.
 """
 
+import re
+
 import numpy as np
 
 __all__ = [
+    "PASS",
+    "FAIL",
+    "TODO",
+    "NOT_RUN",
+    "PASSED",
+    "NOT_STARTED",
+    "HINT",
+    "FAILURES",
+    "classify",
+    "failure_message",
+    "hints_in",
+    "passed_line",
     "TaskFailure",
     "task",
     "Mistake",
@@ -34,6 +53,56 @@ __all__ = [
     "sigmoid_grad_from_x",
     "transposed",
 ]
+
+
+# -- a task's outcome ---------------------------------------------------------------------------
+
+PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "todo", "not run"
+PASSED = "passed the tests in this cell"  # the line a test cell prints, after "[task-id] "
+NOT_STARTED = "not done yet"  # how a test cell's message says the exercise is untouched
+HINT = "Hint: "  # what comes before each hint in a message
+FAILURES = ("TaskFailure", "AssertionError")  # errors whose message is the test's own words
+
+
+def passed_line(task_id):
+    """The line a passing test cell of ``task_id`` prints: ``[mul-gate] passed the tests ...``."""
+    return f"[{task_id}] {PASSED}"
+
+
+def classify(test_error, answer_errors=(), ran=True):
+    """The status of one task from how its cells ended: ``PASS``, ``FAIL``, ``TODO``, ``NOT_RUN``.
+
+    - ``test_error``: the test cell's error as ``(ename, evalue)``, or None if it passed;
+    - ``answer_errors``: the error names (``ename``) of the task's answer cells that raised;
+    - ``ran``: False when the test cell never ran (an earlier cell hung, the notebook died).
+
+    A test cell that ran and passed is ``PASS``, whatever the answer cells did. Otherwise an
+    answer cell still raising ``NotImplementedError``, or a test message marked
+    ``NOT_STARTED``, is ``TODO``; an answer cell that raised anything else is ``FAIL`` even if
+    the test cell never ran.
+    """
+    if ran and test_error is None:
+        return PASS
+    if "NotImplementedError" in answer_errors:
+        return TODO
+    if not ran:
+        return FAIL if answer_errors else NOT_RUN
+    ename, evalue = test_error
+    if ename in FAILURES and NOT_STARTED in evalue:
+        return TODO
+    return FAIL
+
+
+def failure_message(ename, evalue):
+    """What to show for a failed test cell: the test's own words, or ``ename: evalue``."""
+    if ename in FAILURES:
+        return evalue
+    return f"{ename}: {evalue}" if evalue else ename
+
+
+def hints_in(message):
+    """The hints a message gives, in order: the text after each ``HINT`` to the line's end."""
+    return re.findall(re.escape(HINT) + r"(.+?)(?:\n|$)", message)
 
 
 class TaskFailure(AssertionError):
@@ -62,14 +131,14 @@ class task:
         tid = self.task_id
         if etype is None:
             if not self.quiet:
-                print(f"[{tid}] passed the tests in this cell")
+                print(passed_line(tid))
             return False
         if isinstance(err, TaskFailure):
             return False
         if issubclass(etype, NotImplementedError):
             raise TaskFailure(
                 tid,
-                f"not done yet: the code cell of Task {tid} still raises NotImplementedError. "
+                f"{NOT_STARTED}: the code cell of Task {tid} still raises NotImplementedError. "
                 "Replace `# YOUR CODE HERE` and the `raise NotImplementedError()` line with your "
                 "code, run that cell, then run this one.",
             ) from None
@@ -204,7 +273,7 @@ def _match(have, mistakes, rtol=1e-6, atol=1e-8):
 
 
 def _with_hint(msg, hint):
-    return f"{msg} Hint: {hint}" if hint else msg
+    return f"{msg} {HINT}{hint}" if hint else msg
 
 
 def _kind(a):

@@ -36,12 +36,10 @@ from pathlib import Path
 
 import nbformat
 
-from .assignment import Assignment
-from .course import CourseError, unsafe_student_id
-from .gradebook import ensure_in_gradebook, gradebook_scores, merge_into_gradebook
-from .results import SubmissionResult, result_path, write_json_atomic
-from .sandbox import Limits, Sandbox, SandboxDied, detect_isolation
-from .scoring import (
+from autograder.course.assignment import Assignment
+from autograder.course.layout import CourseError, unsafe_student_id
+from autograder.grading.scoring import (
+    NotebookRun,
     executed_notebook,
     printable,
     rebinding_events,
@@ -49,11 +47,26 @@ from .scoring import (
     withhold_hidden,
     zero_result,
 )
-from .submission import Unreadable, assemble, find_notebook, read_submission
+from autograder.intake.submission import Unreadable, assemble, find_notebook, read_submission
+from autograder.results.gradebook import ensure_in_gradebook, gradebook_scores, merge_into_gradebook
+from autograder.results.records import SubmissionResult, result_path, write_json_atomic
+from autograder.sandbox.host import Sandbox, SandboxDied
+from autograder.sandbox.isolation import Limits, detect_isolation
 
 __all__ = ["grade", "GradeRun", "pending", "fingerprint", "gradebook_scores"]
 
-FORBIDDEN_NAMES = ["solutions", ".nbgrader", "gradebook.db", "submitted", "autograded"]
+# What a submission must never see, listed once: each is refused under the course's root, and
+# those marked "anywhere" also by name in any path (a copy of the course elsewhere on the host).
+PRIVATE = {
+    "solutions": "anywhere",
+    ".nbgrader": "anywhere",
+    "gradebook.db": "anywhere",
+    "submitted": "anywhere",
+    "autograded": "anywhere",
+    "feedback": "course",
+    "reports": "course",
+}
+FORBIDDEN_NAMES = sorted(name for name, where in PRIVATE.items() if where == "anywhere")
 WORK_PREFIX = "backprop-kit-grade-"  # other submissions' folders, refused in weaker sandboxes
 
 
@@ -128,7 +141,7 @@ def _submissions(course, assignments):
 
 def _rejected_students(course, assignments):
     """Students whose every file ``collect`` set aside, and who have no submission since."""
-    from .collect import REJECTED_STUDENTS
+    from autograder.intake.collect import REJECTED_STUDENTS
 
     path = Path(course.root) / REJECTED_STUDENTS
     latest = {}
@@ -154,10 +167,7 @@ class Grader:
         self.limits = limits
         self.isolation = isolation
         root = Path(course.root)
-        self.forbidden = [
-            str(root / d)
-            for d in ("solutions", ".nbgrader", "submitted", "autograded", "feedback", "reports")
-        ] + [str(course.source_dir)]
+        self.forbidden = [str(root / name) for name in PRIVATE] + [str(course.source_dir)]
         self.assignments = {}
         self.slots = threading.local()
         self._slot_lock = threading.Lock()
@@ -256,7 +266,7 @@ class Grader:
         events += withhold_hidden(replies, info.hidden[name], locked)
         if died is not None and died.cell is None and not replies:
             raise CourseError(f"the sandbox could not start for {job.student}/{stem}: {died}")
-        result = score_notebook(info, name, plan, replies, died, events, notes)
+        result = score_notebook(NotebookRun(info, name, plan, replies, died, events, notes))
         return result, executed_notebook(nb, plan, replies, result, info.markdown[name]), path.name
 
 

@@ -5,7 +5,7 @@
 marked ``needs_manual_grade``); ``gradebook_scores`` reads scores back.
 """
 
-from .course import _tools_on_path
+from autograder.course.layout import tools_on_path
 
 __all__ = ["db_url", "ensure_in_gradebook", "merge_into_gradebook", "gradebook_scores"]
 
@@ -18,7 +18,7 @@ def ensure_in_gradebook(course, assignments):
     """Assignments must be in the gradebook with their graded cells; release them if not."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    _tools_on_path()  # nbgrader runs alembic to create a gradebook
+    tools_on_path()  # nbgrader runs alembic to create a gradebook
 
     missing = []
     with Gradebook(db_url(course)) as gb:
@@ -28,7 +28,7 @@ def ensure_in_gradebook(course, assignments):
             except MissingEntry:
                 missing.append(a)
     if missing:
-        from .release import release
+        from autograder.course.release import release
 
         release(course, missing)
 

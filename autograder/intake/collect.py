@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .course import CourseError, unsafe_student_id
-from .download import MAX_EXTRACT_BYTES, check_source, opened
+from autograder.course.layout import CourseError, unsafe_student_id
+from autograder.intake.unpack import MAX_EXTRACT_BYTES, check_source, opened
 
 __all__ = [
     "collect",

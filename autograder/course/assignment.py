@@ -13,9 +13,9 @@ import re
 
 import nbformat
 
-from .course import CourseError
-from .submission import defined_names
-from .tasks import tasks
+from autograder.course.layout import CourseError
+from autograder.course.tasks import tasks
+from autograder.intake.submission import defined_names
 
 __all__ = ["Assignment"]
 
@@ -118,14 +118,14 @@ def _hidden_lines(source, release):
 
 
 def _hint_text(notebooks):
-    """Where hints can come from: the notebooks' test cells and chainrule.grading's source."""
+    """Where hints can come from: the notebooks' test cells and chainrule.testcells's source."""
     import inspect
 
     texts = [c.source for nb in notebooks for c in nb.cells if c.cell_type == "code"]
     try:
-        import chainrule.grading
+        import chainrule.testcells
 
-        texts.append(inspect.getsource(chainrule.grading))
+        texts.append(inspect.getsource(chainrule.testcells))
     except (ImportError, OSError):
         pass
     return re.sub(r"\s+", " ", "\n".join(texts))
