@@ -29,6 +29,14 @@ Modes
   random sign vectors (catch a wrong entry). Three directions, six forward passes, catch every
   planted bug in tests/chainrule/test_gradcheck.py.
 
+Upstream form
+-------------
+For an array-valued f (a layer) with upstream gradient dout, the numerical dL/dx_i is
+sum(dout * (f(x + h e_i) - f(x - h e_i))) / 2h: the two outputs are subtracted entry by entry
+first, then weighted by dout and summed, as CS231n's ``eval_numerical_gradient_array`` does.
+Reducing each side to sum(dout * f(x +- h)) before subtracting cancels catastrophically: on
+CS231n's own affine and ReLU checks it was 100x-1000x less precise and failed their bounds.
+
 float32 is too coarse for h = 1e-5 (about 3 significant digits survive): a warning says so.
 Near a kink of max or ReLU the numerical gradient straddles two slopes: a warning says so too.
 """
@@ -74,14 +82,21 @@ def numerical_gradient(f, x, h=DEFAULT_H, upstream=None):
       time and always restored, even when f raises.
     - h: the step.
     - upstream: for an array-valued f, the upstream gradient dL/df (the shape of f(x)); the
-      result is then the vector-Jacobian product sum(upstream * df/dx), i.e. dL/dx.
+      result is then the vector-Jacobian product sum(upstream * df/dx), i.e. dL/dx:
+
+          dL/dx_i = sum(upstream * (f(x + h e_i) - f(x - h e_i))) / 2h
+
+      The two outputs are subtracted first, entry by entry, and only then weighted by the
+      upstream gradient and summed (see ``_downstream``).
 
     Returns:
     - grad: a float if x is a float, else an array of the shape of x.
     """
     if is_real(x):
         x = float(x)
-        return (_reduce(f(x + h), upstream) - _reduce(f(x - h), upstream)) / (2.0 * h)
+        out_plus = _output(f(x + h), upstream)
+        out_minus = _output(f(x - h), upstream)
+        return _downstream(out_plus - out_minus, upstream) / (2.0 * h)
     _check_float_array(x, "numerical_gradient", h)
     grad = get_array_module(x).zeros_like(x)
     for idx in np.ndindex(x.shape):
@@ -94,16 +109,21 @@ def _partial(f, x, idx, h, upstream):
     old = x[idx].item()
     try:
         x[idx] = old + h
-        fp = _reduce(f(x), upstream)
+        out_plus = _output(f(x), upstream)
         x[idx] = old - h
-        fm = _reduce(f(x), upstream)
+        out_minus = _output(f(x), upstream)
     finally:
         x[idx] = old
-    return (fp - fm) / (2.0 * h)
+    return _downstream(out_plus - out_minus, upstream) / (2.0 * h)
 
 
-def _reduce(out, upstream):
-    """f's output as one float: itself if scalar, else sum(out * upstream)."""
+def _output(out, upstream):
+    """f's output, checked: a float without ``upstream``, else a copy of the array f returned.
+
+    The copy matters because the two outputs are subtracted after both calls: an f that
+    returns x itself or a view of x (``lambda x: x.reshape(-1)``) would otherwise see its first
+    output overwritten by the second perturbation.
+    """
     if isinstance(out, tuple):
         raise TypeError(
             f"f returned a tuple of {len(out)} items; return only the value to check, e.g. "
@@ -128,7 +148,27 @@ def _reduce(out, upstream):
             f"f returned shape {out.shape} but upstream has shape {xp.shape(upstream)}; "
             "they must match"
         )
-    return float((out * upstream).sum())
+    return out.copy()
+
+
+def _downstream(df, upstream):
+    """The upstream gradient applied to a change ``df`` of f's output: sum(upstream * df).
+
+    ``df`` is f(x + h) - f(x - h), already subtracted entry by entry (the shape of f(x)), or a
+    float for a scalar f (``upstream`` None). Subtracting first is what keeps the digits: the
+    entries of f that the step does not move cancel exactly, and the rest differ by ~2h * df/dx,
+    about 1e-5 of f, whose rounding error is eps * |f|. Reducing each side first,
+    sum(upstream * f(x + h)) - sum(upstream * f(x - h)), subtracts two sums of size
+    ~sum|upstream * f| that agree in their first five digits, and each sum's own rounding error
+    (eps * sum|upstream * f|) lands in the difference: on CS231n's affine and ReLU checks that
+    was 100x to 1000x less precise (docs/benchmarks.md). The sum is NumPy's pairwise one
+    (CuPy's on a GPU); math.fsum measured no better (the two differ by ~1e-14 relative,
+    against ~1e-10 of rounding already in df).
+    """
+    if upstream is None:
+        return float(df)
+    xp = get_array_module(df, upstream)
+    return float(xp.sum(df * upstream))
 
 
 def rel_error(a, b):
@@ -254,7 +294,7 @@ def check_gradient(
         raise ValueError(
             f"check_gradient: mode must be 'full', 'sampled' or 'direction', got {mode!r}"
         )
-    f0 = abs(_reduce(f(x), upstream))
+    f0 = abs(_downstream(_output(f(x), upstream), upstream))
     noise = _EPS * max(f0, 1.0) / h  # rounding noise of one centered difference
     if mode == "direction":
         return _check_directions(f, x, analytic, h, rtol, atol, noise, directions, seed, upstream)
@@ -291,6 +331,9 @@ def check_gradient(
 def _check_directions(f, x, analytic, h, rtol, atol, noise, directions, seed, upstream):
     """Directional derivatives along unit vectors v: (f(x + hv) - f(x - hv)) / 2h vs analytic . v.
 
+    With ``upstream`` the numerator is sum(upstream * (f(x + hv) - f(x - hv))): the two outputs
+    are subtracted first, as in ``numerical_gradient``.
+
     The first direction is the analytic gradient's own (a wrong scale shows at full strength);
     the others are random sign vectors (a wrong entry shifts them by that entry's error).
     Each direction must pass on its own: their sizes differ too much to pool them.
@@ -312,13 +355,13 @@ def _check_directions(f, x, analytic, h, rtol, atol, noise, directions, seed, up
         step = xp.asarray(h * v, dtype=x.dtype)
         try:
             x += step
-            fp = _reduce(f(x), upstream)
+            out_plus = _output(f(x), upstream)
             x[...] = x0
             x -= step
-            fm = _reduce(f(x), upstream)
+            out_minus = _output(f(x), upstream)
         finally:
             x[...] = x0
-        num = (fp - fm) / (2.0 * h)
+        num = _downstream(out_plus - out_minus, upstream) / (2.0 * h)
         ana = float(np.vdot(ana_host, v))
         err = abs(num - ana)
         allowed = rtol * (abs(num) + abs(ana)) + atol + noise
@@ -384,11 +427,14 @@ def check_gate(
 ):
     """Check a scalar gate's ``backward`` against numerical gradients of its ``forward``.
 
-    Runs ``forward(*inputs)`` and ``backward(upstream)``, then perturbs each input in turn. The
-    default upstream is a seeded random number away from 1, so a backward that forgets to
-    multiply by the upstream gradient fails. Afterwards the gate's attributes (its cache) are
-    restored to what they were before the check, so a gate inside a graph stays consistent with
-    that graph. Any object with ``forward``/``backward`` works, a ``Gate`` subclass or not.
+    Runs ``forward(*inputs)`` and ``backward(upstream)``, then perturbs each input in turn: the
+    numerical gradient of input i is the local gradient by centered differences times the
+    upstream gradient, (forward(.., x_i + h, ..) - forward(.., x_i - h, ..)) / 2h * upstream,
+    the outputs subtracted before the upstream gradient multiplies them. The default upstream
+    is a seeded random number away from 1, so a backward that forgets to multiply by the
+    upstream gradient fails. Afterwards the gate's attributes (its cache) are restored to what
+    they were before the check, so a gate inside a graph stays consistent with that graph.
+    Any object with ``forward``/``backward`` works, a ``Gate`` subclass or not.
 
     Returns a ``GateCheck`` naming any wrong input with both values.
     """
@@ -435,19 +481,20 @@ def _check_gate(gate, gate_name, names, inputs, upstream, h, rtol, atol):
     rows = []
     for i, name in enumerate(names):
 
-        def f_i(t, i=i):
+        def forward_i(t, i=i):  # the gate's output as a function of input i alone
             args = list(inputs)
             args[i] = t
-            return gate.forward(*args) * upstream
+            return gate.forward(*args)
 
         try:
-            num = numerical_gradient(f_i, inputs[i], h)
+            local = numerical_gradient(forward_i, inputs[i], h)  # d out / d input i
         except (ValueError, ArithmeticError) as exc:
             raise ValueError(
                 f"check_gate: {gate_name}.forward failed at {name} = {inputs[i]:g} +/- h "
                 f"(h = {h:g}), the points the numerical gradient needs: {exc}. Check further "
                 "from the edge of the gate's domain, or pass a smaller h"
             ) from exc
+        num = local * upstream  # downstream gradient = local gradient x upstream gradient
         ana = grads[i]
         try:
             ok = abs(float(ana) - num) <= rtol * (abs(float(ana)) + abs(num)) + atol + noise

@@ -9,6 +9,9 @@ gradient at once.
   every entry x 1.0001, one typical entry x 1.5.
 - ``sigmoid_net``: the lecture's "20-line" net (sigmoid hidden layer, squared loss, no biases).
   Bugs: the sigmoid's local gradient (1 - s) s left out; the squared loss's factor 2 left out.
+- ``cs231n_affine`` and ``cs231n_relu``: the layer checks of CS231n's FullyConnectedNets.ipynb
+  (its shapes, seed 231), an array-valued f per gradient with the upstream gradient dout.
+  ``layer_bugs`` plants bugs in their backward passes.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ import numpy as np
 
 from chainrule import layers
 
-__all__ = ["Problem", "softmax_net", "sigmoid_net"]
+__all__ = ["Problem", "softmax_net", "sigmoid_net", "cs231n_affine", "cs231n_relu", "layer_bugs"]
 
 
 @dataclass
@@ -119,3 +122,54 @@ def sigmoid_net(N=64, D=1000, H=100, C=10, seed=0):
         "squared loss factor 2 missing": grads(dpred / 2.0),
     }
     return Problem(f"sigmoid net {N}x{D}-{H}-{C}", f, theta, grads(dpred), bugs)
+
+
+# -- CS231n's layer checks (array-valued f, upstream gradient) -----------------------------------
+
+
+def cs231n_affine():
+    """CS231n's affine_backward check: x (10, 2, 3), w (6, 5), b (5,), dout (10, 5), seed 231.
+
+    Returns ({"dx" | "dw" | "db": (f, input, analytic gradient)}, dout), where f maps that input
+    to the layer's output (10, 5) with the other two held fixed.
+    """
+    rng = np.random.RandomState(231)
+    x, w, b = rng.randn(10, 2, 3), rng.randn(6, 5), rng.randn(5)
+    dout = rng.randn(10, 5)
+    _, cache = layers.affine_forward(x, w, b)
+    dx, dw, db = layers.affine_backward(dout, cache)
+    return {
+        "dx": (lambda t: layers.affine_forward(t, w, b)[0], x, dx),
+        "dw": (lambda t: layers.affine_forward(x, t, b)[0], w, dw),
+        "db": (lambda t: layers.affine_forward(x, w, t)[0], b, db),
+    }, dout
+
+
+def cs231n_relu():
+    """CS231n's relu_backward check: x (10, 10) and dout (10, 10), seed 231.
+
+    Returns ({"dx": (f, x, analytic dx)}, dout), where f maps x to relu(x) (10, 10).
+    """
+    rng = np.random.RandomState(231)
+    x = rng.randn(10, 10)
+    dout = rng.randn(*x.shape)
+    _, cache = layers.relu_forward(x)
+    return {"dx": (lambda t: layers.relu_forward(t)[0], x, layers.relu_backward(dout, cache))}, dout
+
+
+def layer_bugs():
+    """Planted bugs in the two layers' backward passes: (name, f, x, wrong gradient, dout)."""
+    affine, dout_a = cs231n_affine()
+    relu, dout_r = cs231n_relu()
+    f, x, dx = affine["dx"]
+    wrong_entry = dx.copy()
+    wrong_entry.flat[7] *= 1.5
+    yield "affine dx x 1.01", f, x, dx * 1.01, dout_a
+    yield "affine dx, one entry x 1.5", f, x, wrong_entry, dout_a
+    fw, w, dw = affine["dw"]
+    yield "affine dw with its rows reversed", fw, w, dw[::-1], dout_a
+    fb, b, _ = affine["db"]
+    yield "affine db = dout.mean(axis=0)", fb, b, dout_a.mean(axis=0), dout_a
+    fr, xr, _ = relu["dx"]
+    yield "relu passes dout where x < 0", fr, xr, dout_r.copy(), dout_r
+    yield "relu mask inverted", fr, xr, np.where(xr > 0, 0.0, dout_r), dout_r

@@ -14,7 +14,7 @@ from chainrule.gradcheck import (
     rel_error,
 )
 
-from .planted_bugs import sigmoid_net, softmax_net
+from .planted_bugs import cs231n_affine, cs231n_relu, layer_bugs, sigmoid_net, softmax_net
 
 # -- numerical_gradient -------------------------------------------------------------------------
 
@@ -380,3 +380,92 @@ def test_check_gate_accepts_a_lecture_style_plain_class():
     assert check_gate(gate, 3.0, -4.0).ok
     assert (gate.x, gate.y) == (2.0, 5.0)
     assert check_gate(BuggyMultiplyGate(), 3.0, -4.0).wrong == ["x0", "x1"]
+
+
+# -- the upstream form on CS231n's own layer checks ---------------------------------------------
+# FullyConnectedNets.ipynb (CS231n assignment 2) checks affine_backward and relu_backward with
+# seed 231 and expects errors below 1e-9 and 1e-11 (rel_error as max_rel_error here).
+
+
+def _subtract_then_dot(f, x, upstream, h=1e-5):
+    """The reference: f(x + h e_i) - f(x - h e_i) entry by entry, then dotted with upstream."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        plus = np.array(f(x), copy=True)
+        x[idx] = old - h
+        minus = np.array(f(x), copy=True)
+        x[idx] = old
+        grad[idx] = np.dot((plus - minus).ravel(), upstream.ravel()) / (2 * h)
+    return grad
+
+
+CS231N_LAYERS = [  # (name, checks and upstream, the notebook's bound)
+    ("affine", cs231n_affine, 1e-9),
+    ("relu", cs231n_relu, 1e-11),
+]
+
+
+@pytest.mark.parametrize(("layer", "build", "bound"), CS231N_LAYERS, ids=["affine", "relu"])
+def test_upstream_form_is_as_precise_as_subtract_then_dot(layer, build, bound):
+    """On CS231n's affine and ReLU checks, is numerical_gradient(f, x, upstream=dout) within 2x
+    of the subtract-then-dot reference, and below the notebook's bound?"""
+    checks, dout = build()
+    for grad, (f, x, analytic) in checks.items():
+        ours = max_rel_error(numerical_gradient(f, x, upstream=dout), analytic)
+        reference = max_rel_error(_subtract_then_dot(f, x, dout), analytic)
+        assert ours <= 2 * reference + 1e-15, f"{layer} {grad}: {ours:.1e} vs {reference:.1e}"
+        assert ours < bound, f"{layer} {grad}: {ours:.1e} is not below {bound:g}"
+
+
+@pytest.mark.parametrize(("layer", "build", "bound"), CS231N_LAYERS, ids=["affine", "relu"])
+@pytest.mark.parametrize("mode", ["full", "sampled"])
+def test_check_gradient_with_upstream_reports_the_reference_error(layer, build, bound, mode):
+    """Does check_gradient(..., upstream=dout) pass correct layers, with a whole-vector error
+    within 2x of the reference's on the same coordinates?"""
+    checks, dout = build()
+    for grad, (f, x, analytic) in checks.items():
+        result = check_gradient(f, x, analytic, mode=mode, upstream=dout, samples=8)
+        assert result.ok, f"{layer} {grad}: {result}"
+        reference = _subtract_then_dot(f, x, dout)
+        if mode == "full":
+            expected = rel_error(reference, analytic)
+        else:  # the same coordinates the check drew (seed 0)
+            flat = np.random.default_rng(0).choice(x.size, size=min(8, x.size), replace=False)
+            expected = rel_error(reference.ravel()[flat], analytic.ravel()[flat])
+        assert result.rel_error <= 2 * expected + 1e-15, f"{layer} {grad}: {result}"
+
+
+@pytest.mark.parametrize("bug", list(layer_bugs()), ids=lambda b: b[0])
+def test_layer_bugs_are_caught_in_direction_mode_with_upstream(bug):
+    """Is each planted layer bug caught by direction mode with upstream, in at most 10
+    evaluations, while the correct layers pass it?"""
+    name, f, x, wrong, dout = bug
+    result = check_gradient(f, x, wrong, mode="direction", upstream=dout)
+    assert not result.ok, f"{name}: {result}"
+    assert result.evaluations <= 10
+
+
+@pytest.mark.parametrize(("layer", "build", "bound"), CS231N_LAYERS, ids=["affine", "relu"])
+def test_correct_layers_pass_direction_mode_with_upstream(layer, build, bound):
+    """Do the correct affine and ReLU gradients pass direction mode with upstream, at least 10x
+    below the threshold? (A random sign direction nearly orthogonal to the gradient has a small
+    derivative, so its relative error sits above the full check's.)"""
+    checks, dout = build()
+    for grad, (f, x, analytic) in checks.items():
+        result = check_gradient(f, x, analytic, mode="direction", upstream=dout)
+        assert result.ok and result.rel_error < result.rtol / 10, f"{layer} {grad}: {result}"
+
+
+def test_a_view_returning_f_is_not_overwritten_by_the_second_step():
+    """Is an f that returns a view of x (reshape) still differenced correctly? The output of
+    f(x + h) must be kept before x moves to x - h."""
+    x = np.arange(6.0).reshape(2, 3)
+    upstream = np.linspace(-1.0, 1.0, 6)
+    grad = numerical_gradient(lambda t: t.reshape(-1), x, upstream=upstream)
+    assert np.allclose(grad, upstream.reshape(2, 3), rtol=1e-9)
+    ok = check_gradient(
+        lambda t: t.reshape(-1), x, upstream.reshape(2, 3), upstream=upstream, mode="direction"
+    )
+    assert ok.ok, str(ok)
