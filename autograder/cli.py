@@ -29,6 +29,7 @@ EXAMPLES = """examples:
   backprop-kit check notebooks/01-graphs/graphs.ipynb
   backprop-kit collect ~/Downloads/graphs-submissions.zip --assignment 01-graphs
   backprop-kit grade --workers 2
+  backprop-kit grade --scheduler tcp://scheduler.example.org:8786
   backprop-kit feedback && backprop-kit report --csv grades.csv
   backprop-kit demo
 """
@@ -111,6 +112,17 @@ def _grade_options(g):
         choices=["bubblewrap", "unshare", "none"],
         help="force a sandbox kind (default: the strongest available)",
     )
+    g.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="a new Python per notebook instead of a fresh child of a warm slot (slower)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the sandboxes on this Dask scheduler's workers (default: "
+        "$BACKPROP_KIT_SCHEDULER; unset: on this machine); `pip install -e '.[cluster]'`",
+    )
 
 
 def _feedback_options(f):
@@ -168,6 +180,7 @@ def _collect(course, args):
 
 
 def _grade(course, args):
+    from autograder.grading.cluster import scheduler_address
     from autograder.sandbox.isolation import Limits, detect_isolation
 
     grade = step("grade").load()
@@ -180,11 +193,14 @@ def _grade(course, args):
         )
     except ValueError as err:
         raise CourseError(str(err)) from None
-    isolation = detect_isolation(args.sandbox) if args.sandbox else detect_isolation()
-    if args.sandbox and isolation.kind != args.sandbox:
-        raise CourseError(f"--sandbox {args.sandbox} is not available here: {isolation.detail}")
-    if isolation.kind != "bubblewrap":
-        print(f"warning: {isolation.detail}", file=sys.stderr)
+    scheduler = scheduler_address(args.scheduler)
+    isolation = None
+    if scheduler is None:  # on a cluster, each worker finds its own sandbox
+        isolation = detect_isolation(args.sandbox) if args.sandbox else detect_isolation()
+        if args.sandbox and isolation.kind != args.sandbox:
+            raise CourseError(f"--sandbox {args.sandbox} is not available here: {isolation.detail}")
+        if isolation.kind != "bubblewrap":
+            print(f"warning: {isolation.detail}", file=sys.stderr)
     run = grade(
         course,
         args.assignment,
@@ -192,6 +208,9 @@ def _grade(course, args):
         force=args.force,
         limits=limits,
         isolation=isolation,
+        scheduler=scheduler,
+        sandbox=args.sandbox,
+        warm=not args.no_warm,
     )
     print(run.format())
     return 0

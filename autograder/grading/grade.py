@@ -3,7 +3,10 @@
 For each ``submitted/<student>/<assignment>/`` not yet graded (or changed since), a worker
 thread assembles each notebook (``submission.assemble``), runs its cells in a fresh sandbox
 (``sandbox.Sandbox``, at most ``workers`` at a time) and scores the tasks from the test cells'
-results and the integrity events. The grader process alone then writes, in this order:
+results and the integrity events. Running the cells is ``execute.execute``, a plain function of
+plain data: with ``scheduler`` (``--scheduler tcp://HOST:PORT``) it runs as a Dask task on another
+machine instead (``cluster``), and everything else stays here. The grader process alone then
+writes, in this order:
 
 1. the executed notebook, safe to show, to ``autograded/<student>/<assignment>/``;
 2. the record ``.nbgrader/results/<assignment>/<student>.json`` (atomically: this is what
@@ -30,7 +33,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +41,7 @@ import nbformat
 
 from autograder.course.assignment import Assignment
 from autograder.course.layout import CourseError, unsafe_student_id
+from autograder.grading.execute import WORK_PREFIX, Cell, Payload, died_from_dict, execute
 from autograder.grading.scoring import (
     NotebookRun,
     executed_notebook,
@@ -50,7 +54,7 @@ from autograder.grading.scoring import (
 from autograder.intake.submission import Unreadable, assemble, find_notebook, read_submission
 from autograder.results.gradebook import ensure_in_gradebook, gradebook_scores, merge_into_gradebook
 from autograder.results.records import SubmissionResult, result_path, write_json_atomic
-from autograder.sandbox.host import Sandbox, SandboxDied
+from autograder.sandbox import warm as warm_slots
 from autograder.sandbox.isolation import Limits, detect_isolation
 
 __all__ = ["grade", "GradeRun", "pending", "fingerprint", "gradebook_scores"]
@@ -67,7 +71,6 @@ PRIVATE = {
     "reports": "course",
 }
 FORBIDDEN_NAMES = sorted(name for name, where in PRIVATE.items() if where == "anywhere")
-WORK_PREFIX = "backprop-kit-grade-"  # other submissions' folders, refused in weaker sandboxes
 
 
 # -- one submission -------------------------------------------------------------------------------
@@ -160,12 +163,19 @@ def _rejected_students(course, assignments):
 
 
 class Grader:
-    """Grades jobs; the sandbox settings and the course's forbidden paths live here."""
+    """Grades jobs; the sandbox settings and the course's forbidden paths live here.
 
-    def __init__(self, course, limits, isolation):
+    ``run(payload, job)`` runs one notebook's cells and returns (``execute``'s answer, the
+    sandbox kind it ran in); by default ``run_here``: in this thread's slot, on this machine.
+    ``cluster.Cluster.run`` sends the payload to a Dask worker instead.
+    """
+
+    def __init__(self, course, limits, isolation, run=None, warm=True):
         self.course = course
         self.limits = limits
+        self.warm = warm  # warm slots where the sandbox allows them (``sandbox.warm``)
         self.isolation = isolation
+        self.run = run or self.run_here
         root = Path(course.root)
         self.forbidden = [str(root / name) for name in PRIVATE] + [str(course.source_dir)]
         self.assignments = {}
@@ -185,14 +195,19 @@ class Grader:
                 self.slots.n, self.slots.lock = _claim_slot()
         return self.slots.n
 
+    def run_here(self, payload, job):
+        """Run ``payload`` (of ``job``) in this thread's slot; (``execute``'s answer, kind)."""
+        payload = replace(payload, isolation=self.isolation, slot=self._slot())
+        return execute(payload), self.isolation.kind
+
     def grade(self, job):
         """Run one submission; returns (SubmissionResult, {notebook name: executed notebook})."""
         start = time.perf_counter()
         info = self.info(job.assignment)
-        results, executed, taken = [], {}, set()
+        results, executed, taken, kinds = [], {}, set(), set()
         for name in info.notebooks if job.rejected is None else ():
             try:
-                result, nb, used = self._notebook(info, name, job, taken)
+                result, nb, used = self._notebook(info, name, job, taken, kinds)
             except CourseError:
                 raise
             except Exception as err:  # one submission must never stop the class
@@ -217,12 +232,23 @@ class Grader:
             fingerprint=job.fingerprint,
             graded_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             seconds=round(time.perf_counter() - start, 3),
-            sandbox=self.isolation.kind,
+            sandbox=",".join(sorted(kinds)) or self.isolation.kind,
         )
         return record, executed
 
-    def _notebook(self, info, name, job, taken):
-        stem = Path(name).stem
+    def _notebook(self, info, name, job, taken, kinds):
+        """Prepare, run (``self.run``) and score one notebook of ``job``; the sandbox kind it
+        ran in is added to ``kinds``."""
+        prepared = self.prepare(info, name, job, taken)
+        if not isinstance(prepared, Prepared):
+            return prepared
+        outcome, kind = self.run(prepared.payload, job)
+        kinds.add(kind)
+        return self.finish(info, name, job, prepared, outcome)
+
+    def prepare(self, info, name, job, taken):
+        """The coordinator's side before the run: a ``Prepared`` notebook, or, when there is
+        nothing to run (no notebook, or an unreadable one), the final (result, None, used)."""
         path, note = find_notebook(job.folder, name, info.release_ids[name], taken)
         if path is None:
             return zero_result(info, name, note), None, None
@@ -239,35 +265,53 @@ class Grader:
             "answer_names": info.answer_names[name],
             "forbidden_paths": self.forbidden,
             "forbidden_names": FORBIDDEN_NAMES,
-            "forbidden_prefixes": [os.path.join(tempfile.gettempdir(), WORK_PREFIX)],
         }
-        replies, died, events = {}, None, []
-        with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{os.getpid()}-") as tmp:
-            work = Path(tmp) / job.assignment
-            work.mkdir()
-            shutil.copyfile(path, work / name)
-            box = Sandbox(work, name, config, self.limits, self.isolation, self._slot())
-            try:
-                box.start()
-                source, bound = info.preamble[name]
-                events += rebinding_events(plan, bound)
-                for i, cell in enumerate(plan.cells):
-                    if cell.runs:
-                        student = cell.kind in ("answer", "student")
-                        code = source + cell.source if cell.kind == "test" else cell.source
-                        replies[i] = box.run(i, code, student, cell.task)
-                        events += replies[i]["events"]
-                events += box.finish().get("events", [])
-            except SandboxDied as err:
-                died = err
-            finally:
-                box.close()
+        source, _ = info.preamble[name]
+        cells = tuple(
+            Cell(
+                i,
+                source + cell.source if cell.kind == "test" else cell.source,
+                cell.kind in ("answer", "student"),
+                cell.task,
+            )
+            for i, cell in enumerate(plan.cells)
+            if cell.runs
+        )
+        payload = Payload(
+            path.read_bytes(), name, job.assignment, config, cells, self.limits, warm=self.warm
+        )
+        return Prepared(nb, notes, plan, path.name, payload)
+
+    def finish(self, info, name, job, prepared, outcome):
+        """The coordinator's side after the run: ``outcome`` is ``execute``'s (replies, died as
+        a dict or None, events); returns (result, executed notebook, the file name used)."""
+        replies, died, ran = outcome
+        died = died_from_dict(died)
+        plan = prepared.plan
+        _, bound = info.preamble[name]
+        events = rebinding_events(plan, bound) + list(ran)
         locked = {i for i, c in enumerate(plan.cells) if c.kind in ("test", "locked")}
         events += withhold_hidden(replies, info.hidden[name], locked)
         if died is not None and died.cell is None and not replies:
+            stem = Path(name).stem
             raise CourseError(f"the sandbox could not start for {job.student}/{stem}: {died}")
-        result = score_notebook(NotebookRun(info, name, plan, replies, died, events, notes))
-        return result, executed_notebook(nb, plan, replies, result, info.markdown[name]), path.name
+        result = score_notebook(
+            NotebookRun(info, name, plan, replies, died, events, prepared.notes)
+        )
+        executed = executed_notebook(prepared.nb, plan, replies, result, info.markdown[name])
+        return result, executed, prepared.used
+
+
+@dataclass
+class Prepared:
+    """A notebook ready to run: the submission as read (``nb``), the ``notes`` on it, the
+    assembled ``plan``, the file name ``used`` and the ``Payload`` for ``execute``."""
+
+    nb: object
+    notes: list
+    plan: object
+    used: str
+    payload: Payload
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -282,9 +326,10 @@ class GradeRun:
     isolation: object = None
     seconds: float = 0.0
     workers: int = 1
+    slots: str = ""  # how the notebooks' Pythons were started: warm slots or new ones
 
     def format(self):
-        lines = [f"sandbox: {self.isolation.detail}" if self.isolation else ""]
+        lines = [f"sandbox: {self.isolation.detail}" if self.isolation else "", self.slots]
         everything = self.graded + self.skipped
         if not everything:
             return "\n".join(lines + ["nothing to grade: no submissions in submitted/"])
@@ -376,47 +421,108 @@ def grade(
     isolation=None,
     progress=True,
     stream=None,
+    scheduler=None,
+    sandbox=None,
+    warm=True,
 ):
-    """Grade every collected submission not graded yet; return a ``GradeRun``."""
+    """Grade every collected submission not graded yet; return a ``GradeRun``.
+
+    ``workers`` sandboxes at a time on this machine, in ``isolation`` (default: the strongest
+    here); or, with ``scheduler`` (a Dask scheduler's ``tcp://HOST:PORT``), on that cluster's
+    workers, each in its strongest sandbox or the ``sandbox`` kind named. ``warm``: under
+    bubblewrap, run each notebook in a fresh child of its slot's warm parent (``sandbox.warm``);
+    False starts a new Python for every notebook. Raises ``CourseError``
+    on bad settings, a second run on the course, or a scheduler lost (saying what was kept).
+    """
     if not isinstance(workers, int) or workers < 1:
         raise CourseError(f"--workers {workers!r}: expected a whole number of at least 1")
+    if scheduler is not None:
+        from autograder.grading.cluster import scheduler_address
+
+        scheduler = scheduler_address(scheduler)
     assignments = course.resolve(assignments)
-    isolation = isolation or detect_isolation()
+    if scheduler is None:
+        isolation = isolation or detect_isolation()
     limits = limits or Limits()
     lock = _lock(course)
     try:
         _sweep_work_folders()
         start = time.perf_counter()
         jobs, done = pending(course, assignments, force)
-        run = GradeRun(skipped=done, isolation=isolation, workers=workers)
         ensure_in_gradebook(course, {j.assignment for j in jobs})
         merge_into_gradebook(course, done)
-        grader = Grader(course, limits, isolation)
-        for a in {j.assignment for j in jobs}:
-            grader.info(a)
         bar = Progress(len(jobs), stream) if progress else None
-        again = []
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-            futures = {pool.submit(grader.grade, job): job for job in jobs}
+        if scheduler is None:
+            run = GradeRun(skipped=done, isolation=isolation, workers=workers)
+            grader = Grader(course, limits, isolation, warm=warm)
+            _grade_jobs(course, grader, jobs, run, bar, workers, alone_again=workers > 1)
+            run.slots = _slots_line(isolation, warm) if jobs else ""
+        else:
+            run = GradeRun(skipped=done)
+            _grade_on_cluster(course, limits, jobs, run, bar, scheduler, sandbox, warm)
+        run.seconds = time.perf_counter() - start
+        return run
+    finally:
+        warm_slots.close_all()  # no process of the run outlives it
+        lock.close()
+
+
+def _slots_line(isolation, warm):
+    """The line of the summary that says how each notebook's Python was started."""
+    fresh = "slots: a new Python per notebook"
+    if not warm:
+        return f"{fresh} (--no-warm)"
+    if isolation.kind != "bubblewrap":
+        return f"{fresh} (warm slots need bubblewrap)"
+    if why := warm_slots.refused():
+        return f"{fresh} (the warm slots could not start: {why})"
+    return "slots: warm (imports done once per slot, each notebook in a fresh child of it)"
+
+
+def _grade_jobs(course, grader, jobs, run, bar, in_flight, alone_again):
+    """Grade ``jobs`` with ``grader``, ``in_flight`` at a time, storing each as it completes
+    (into ``run.graded``, one ``bar`` step each). With ``alone_again``, a submission that ran
+    out of time is graded again once the others are done, alone."""
+    for a in {j.assignment for j in jobs}:
+        grader.info(a)
+    again = []
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="grade") as pool:
+        futures = {pool.submit(grader.grade, job): job for job in jobs}
+        try:
             for future in _completed(futures):
                 record, executed = future.result()
-                if workers > 1 and _ran_out_of_time(record):
+                if alone_again and _ran_out_of_time(record):
                     again.append(futures[future])
                     continue
                 record = _store_safely(course, record, executed)
                 run.graded.append(record)
                 if bar:
                     bar.step(record)
-        for job in again:  # alone, so that a neighbour hogging the CPU cannot be the cause
-            record, executed = grader.grade(job)
-            record = _store_safely(course, record, executed)
-            run.graded.append(record)
-            if bar:
-                bar.step(record)
-        run.seconds = time.perf_counter() - start
-        return run
-    finally:
-        lock.close()
+        except CourseError:  # the run stops: what has not started, does not
+            for future in futures:
+                future.cancel()
+            raise
+    for job in again:  # alone, so that a neighbour hogging the CPU cannot be the cause
+        record, executed = grader.grade(job)
+        record = _store_safely(course, record, executed)
+        run.graded.append(record)
+        if bar:
+            bar.step(record)
+
+
+def _grade_on_cluster(course, limits, jobs, run, bar, scheduler, sandbox, warm=True):
+    """``_grade_jobs`` with every notebook run as a task on the Dask ``scheduler``'s workers.
+    A scheduler lost (or never reached) is a ``CourseError`` saying what was kept."""
+    from autograder.grading.cluster import Cluster, ClusterLost
+
+    try:
+        with Cluster(scheduler, sandbox) as cluster:
+            run.isolation, run.workers = cluster.isolation, cluster.threads
+            grader = Grader(course, limits, cluster.isolation, cluster.run, warm=warm)
+            _grade_jobs(course, grader, jobs, run, bar, cluster.in_flight, alone_again=False)
+    except ClusterLost as err:
+        left = len(jobs) - len(run.graded)
+        raise CourseError(err.explain(len(run.graded), len(run.skipped), left)) from None
 
 
 SLOTS = Path(tempfile.gettempdir()) / "backprop-kit-slots"

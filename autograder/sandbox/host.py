@@ -7,6 +7,10 @@ cell; if the cell ignores the interrupt the sandbox is killed) and per notebook;
 (``watchdog``) stops a sandbox whose processes break the limits; and, at the end, every process
 it started is killed: the PID namespace goes with its first process, and in the ``none`` mode
 processes carrying the sandbox's token in their environment are hunted down.
+
+Under bubblewrap the runner is, by default, a fresh child of the slot's warm parent
+(``warm``), which has NumPy, matplotlib, IPython and chainrule imported already; elsewhere, or
+with ``warm=False``, it is a new process. The host talks to both the same way.
 """
 
 import json
@@ -20,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.sandbox import warm as warm_slots
 from autograder.sandbox.watchdog import Watchdog, kill_marked
 
 from .isolation import (
@@ -61,8 +66,13 @@ class Sandbox:
     folder (owned by the slot's user when the grader is root).
     """
 
-    def __init__(self, workdir, notebook_name, config, limits=None, isolation=None, slot=0):
+    def __init__(
+        self, workdir, notebook_name, config, limits=None, isolation=None, slot=0, warm=True
+    ):
         self.workdir = Path(workdir)
+        self.warm = warm
+        self.warmed = False  # whether this run's runner came from a warm slot
+        self.cold_because = ""  # why not, when a warm slot was asked for and failed
         self.notebook_name = notebook_name
         self.config = dict(config)
         self.limits = limits or Limits()
@@ -91,9 +101,50 @@ class Sandbox:
         tmp = "/tmp" if kind == "bubblewrap" else str(self.workdir / ".tmp")
         if kind != "bubblewrap":
             self._prepare_host_folder(tmp)
-        env = self._environment(inside, tmp)
+        env = warm_slots.environment(inside, tmp, self.token)
+        config = dict(self.config)
+        config["write_roots"] = [inside, tmp]
+        config["block"] = kind != "bubblewrap"
+        config["output_limit"] = self.limits.output_chars
+        config["notebook"] = self.notebook_name
+        parent = warm_slots.slot(self.slot, self.isolation, self.limits) if self.warm else None
+        self.proc = self._from_warm_slot(parent, env) if parent is not None else None
+        self.warmed = self.proc is not None
+        if self.proc is None:
+            self.proc = self._fresh_process(kind, env)
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.watch = Watchdog(
+            self.token, self.limits, self._stop_all, namespace=getattr(self.proc, "namespace", None)
+        )
+        threading.Thread(target=self.watch.run, daemon=True).start()
+        self.deadline = time.monotonic() + self.limits.notebook_seconds
+        reply = self._ask({"op": "init", "config": config}, None, self.limits.cell_seconds * 2)
+        return reply
+
+    def _from_warm_slot(self, parent, env):
+        """A fresh child of the slot's warm parent, or None if it could not make one (the
+        sandbox then starts a new process, and the slot is started again next time)."""
+        drop = self.isolation.drop and os.geteuid() == 0
+        fd = os.open(self.workdir / self.notebook_name, os.O_RDONLY)
+        try:
+            return parent.spawn(
+                self.workdir.name,
+                fd,
+                self.notebook_name,
+                env,
+                BASE_UID + self.slot if drop else None,
+                process_limit(self.limits, self.isolation.drop),
+            )
+        except warm_slots.WarmSlotError as err:
+            self.cold_because = str(err)
+            parent.close()
+            return None
+        finally:
+            os.close(fd)
+
+    def _fresh_process(self, kind, env):
+        """The runner as a new process in a sandbox of ``kind`` (a ``_Fresh``)."""
         runner = RUNNER_INSIDE if kind == "bubblewrap" else str(RUNNER)
-        argv = [PYTHON, runner]
         nb_file = self.workdir / self.notebook_name
         fd = os.open(nb_file, os.O_RDONLY) if kind == "bubblewrap" else None
         fonts = font_cache()
@@ -104,20 +155,15 @@ class Sandbox:
             kind,
             self.workdir,
             self.notebook_name,
-            argv,
+            [PYTHON, runner],
             self.slot,
             self.limits,
             fd,
             drop=self.isolation.drop,
             extra=extra,
         )
-        config = dict(self.config)
-        config["write_roots"] = [inside, tmp]
-        config["block"] = kind != "bubblewrap"
-        config["output_limit"] = self.limits.output_chars
-        config["notebook"] = self.notebook_name
         try:
-            self.proc = subprocess.Popen(
+            popen = subprocess.Popen(
                 cmd,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -132,12 +178,7 @@ class Sandbox:
         finally:
             for f in ([fd] if fd is not None else []) + [f for f, _ in extra]:
                 os.close(f)
-        threading.Thread(target=self._drain, daemon=True).start()
-        self.watch = Watchdog(self.token, self.limits, self._stop_all)
-        threading.Thread(target=self.watch.run, daemon=True).start()
-        self.deadline = time.monotonic() + self.limits.notebook_seconds
-        reply = self._ask({"op": "init", "config": config}, None, self.limits.cell_seconds * 2)
-        return reply
+        return _Fresh(popen, self.token, kind)
 
     def _prepare_host_folder(self, tmp):
         """Outside bubblewrap the submission's host folder is the sandbox's: give it a ``/tmp``
@@ -150,24 +191,6 @@ class Sandbox:
             uid = BASE_UID + self.slot
             for p in (self.workdir.parent, self.workdir, *self.workdir.rglob("*")):
                 os.chown(p, uid, uid)
-
-    def _environment(self, inside, tmp):
-        """The runner's whole environment: nothing of the grader's is inherited."""
-        return {
-            "PATH": os.path.dirname(PYTHON) + ":/usr/bin:/bin",
-            "HOME": inside,
-            "TMPDIR": tmp,
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": f"{tmp}/matplotlib",
-            "IPYTHONDIR": f"{tmp}/ipython",
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONHASHSEED": "0",
-            "LANG": "C.UTF-8",
-            "BACKPROP_KIT_SANDBOX": self.token,
-        }
 
     def run(self, cell, source, student, task=None, timeout=None):
         """Run one cell: ``cell`` (its index), ``source``, ``student`` (the student's own code,
@@ -195,32 +218,21 @@ class Sandbox:
             return {"events": []}
 
     def _stop_all(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        kill_marked(self.token)
+        self.proc.kill()
 
     def close(self):
         """Kill the sandbox and everything it started; return the raw output it wrote."""
         if getattr(self, "watch", None) is not None:
             self.watch.stop = True
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc.release()
             for stream in (self.proc.stdin, self.proc.stdout):
                 try:
                     stream.close()
                 except OSError:
                     pass
-        if self.isolation.kind == "none":
-            kill_marked(self.token)
         return self.raw_text()
 
     def __enter__(self):
@@ -289,10 +301,7 @@ class Sandbox:
         return line
 
     def _death(self, cell):
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self.proc.wait(timeout=5)
         self.close()
         where = f" in cell {cell}" if cell is not None else " while starting"
         if getattr(self, "watch", None) is not None and self.watch.reason:
@@ -331,3 +340,29 @@ class Sandbox:
         if self.raw_size > self.limits.output_chars:
             text += f"\n[output cut: {self.raw_size - self.limits.output_chars} more bytes]"
         return text
+
+
+class _Fresh:
+    """A runner started as a new process: ``kill`` takes its process group and, without a PID
+    namespace (the ``none`` mode), every process carrying the sandbox's token."""
+
+    def __init__(self, popen, token, kind):
+        self.popen, self.token, self.kind = popen, token, kind
+        self.stdin, self.stdout, self.stderr = popen.stdin, popen.stdout, popen.stderr
+
+    def kill(self):
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        kill_marked(self.token)
+
+    def release(self):
+        """Nothing to let go of: a fresh sandbox's processes are found by their token."""
+
+    def wait(self, timeout):
+        """The exit status (negative for a signal, as ``Popen``'s), None after ``timeout``."""
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None

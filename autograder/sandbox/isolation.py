@@ -32,6 +32,7 @@ __all__ = [
     "Isolation",
     "detect_isolation",
     "sandbox_command",
+    "zygote_command",
     "limit_process",
     "process_limit",
     "font_cache",
@@ -46,6 +47,7 @@ RUNNER_DIR = Path(__file__).resolve().parent / "inside"
 RUNNER = RUNNER_DIR / "runner.py"
 INSIDE_DIR = "/opt/backprop-kit"
 RUNNER_INSIDE = f"{INSIDE_DIR}/{RUNNER.name}"
+ZYGOTE_INSIDE = f"{INSIDE_DIR}/zygote.py"
 HOME = "/home/student"
 BASE_UID = 61000
 # The grader's own Python, as a clean absolute path (``bench/../.venv/bin/python`` would not
@@ -245,6 +247,30 @@ def sandbox_command(
         cmd += ["--uts"] + ([] if _is_root() else ["--map-root-user"]) + ["--"]
         return cmd + (_drop(slot) if drop else []) + argv
     return (_drop(slot) if drop else []) + argv
+
+
+def zygote_command(limits, control_fd, extra=()):
+    """The argv that starts a warm slot's parent (``inside/zygote.py``) under bubblewrap.
+
+    The same file system as a submission's sandbox, with an empty ``/home/student``, and the
+    capabilities the parent needs to build each child's namespaces and drop to the slot's
+    user: CAP_SYS_ADMIN (mounts, namespaces) and, as root, CAP_SETUID, CAP_SETGID and
+    CAP_SETPCAP; without root, bubblewrap's user namespace gives CAP_SYS_ADMIN inside it only.
+    ``control_fd`` is the parent's end of the control socket; ``extra`` as for
+    ``sandbox_command``."""
+    disk = str(limits.disk_mb * 1024 * 1024)
+    cmd = _bwrap(disk)
+    cmd += ["--size", disk, "--perms", "0755", "--tmpfs", HOME]
+    for extra_fd, dest in extra:
+        cmd += ["--perms", "0777", "--dir", os.path.dirname(dest)]
+        cmd += ["--perms", "0644", "--file", str(extra_fd), dest]
+    if _is_root():
+        cmd += ["--cap-drop", "ALL"]
+        for cap in ("SYS_ADMIN", "SETUID", "SETGID", "SETPCAP"):
+            cmd += ["--cap-add", f"CAP_{cap}"]
+    else:
+        cmd += ["--cap-add", "CAP_SYS_ADMIN"]
+    return cmd + ["--chdir", "/", "--", PYTHON, ZYGOTE_INSIDE, str(control_fd)]
 
 
 def process_limit(limits, drop):

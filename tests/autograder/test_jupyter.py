@@ -1,6 +1,6 @@
 """Do the formgrader and the JupyterLab assignment list work with the committed course config?
 
-Starts a Jupyter server the way `make lab` does (JUPYTER_CONFIG_PATH pointing at autograder/)
+Starts a Jupyter server the way `make lab` does (JUPYTER_CONFIG_PATH pointing at autograder/course/)
 on a scratch course, and asks nbgrader's server extensions what an instructor's and a
 student's browser would ask.
 """

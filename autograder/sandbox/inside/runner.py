@@ -33,7 +33,20 @@ from runner_audit import Watch
 from runner_integrity import Integrity, check_answers, wrap_references
 from runner_output import Capped, alarm, hooks_into, no_source_kept
 
-__all__ = ["Runner", "main"]
+__all__ = ["Runner", "main", "make_shell"]
+
+
+def make_shell():
+    """The notebook's IPython shell (one per process), without history: no history file and
+    no thread saving it. A warm slot's parent makes it before forking (``zygote.py``)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if InteractiveShell.initialized():
+        return InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False
+    return InteractiveShell.instance(config=config, colors="nocolor", history_length=0)
 
 
 class Runner:
@@ -52,10 +65,8 @@ class Runner:
         self.watch = Watch(config)
         self.limit = int(config.get("output_limit", 20000))
         sys.addaudithook(self.watch.hook)
-        from IPython.core.interactiveshell import InteractiveShell
-
         os.environ.setdefault("MPLBACKEND", "Agg")
-        shell = InteractiveShell.instance(colors="nocolor", history_length=0)
+        shell = make_shell()
         shell.history_manager.enabled = False
         self.shell = shell
         self.sink = hooks_into(shell, self.limit)
