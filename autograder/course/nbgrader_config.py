@@ -15,6 +15,10 @@ BACKPROP_KIT_DB_URL puts the gradebook elsewhere, e.g. on a PostgreSQL server
 
 import os
 
+from nbgrader.converters import GenerateAssignment
+
+from autograder.course.show_sources import ShowSources
+
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
 # This file is autograder/course/nbgrader_config.py: the repository is three folders up.
@@ -38,7 +42,13 @@ c.CourseDirectory.db_url = os.environ.get("BACKPROP_KIT_DB_URL") or "sqlite:///"
 c.Exchange.root = os.path.join(state, "exchange")
 os.makedirs(c.Exchange.root, exist_ok=True)
 
-# Generated student notebooks: a stub that says where to write.
+# Generated student notebooks: each task's lecture sources (its test cell's metadata, see
+# autograder/course/lecture_map.py) written under its heading, before nbgrader's own steps
+# lock and checksum the cells; then a stub that says where to write.
+c.GenerateAssignment.preprocessors = [
+    ShowSources,
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

@@ -1,9 +1,11 @@
 """``backprop-kit release``: student notebooks generated from the solutions by nbgrader.
 
 ``release`` runs nbgrader's generate_assignment for each assignment, writing
-``notebooks/<assignment>/``. ``stale`` generates into a temporary course and compares with
-the committed ``notebooks/``: it lists every notebook that is out of date, missing, or not
-generated from ``solutions/`` at all.
+``notebooks/<assignment>/`` (each task's lecture sources shown under its heading, see
+``lecture_map``), then regenerates ``docs/lecture-map.md`` from the solutions. ``stale``
+generates into a temporary course and compares with the committed ``notebooks/``: it lists every
+notebook that is out of date, missing, or not generated from ``solutions/`` at all, and the
+lecture map when it does not match the solutions.
 """
 
 import json
@@ -21,9 +23,14 @@ class ReleaseError(CourseError):
 
 
 def release(course=None, assignments=None):
-    """Regenerate ``notebooks/<a>/`` from ``solutions/<a>/``; return the notebooks written."""
+    """Regenerate ``notebooks/<a>/`` from ``solutions/<a>/`` and ``docs/lecture-map.md``;
+    return the notebooks written. A task with missing or malformed lecture sources is a
+    ``lecture_map.SourceError`` before nbgrader starts."""
+    from autograder.course.lecture_map import course_sources, write_map
+
     course = course or Course()
     assignments = course.resolve(assignments)
+    course_sources(course)  # every notebook's sources checked, with a clear message
     api = course.api()
     written = []
     for a in assignments:
@@ -35,11 +42,15 @@ def release(course=None, assignments=None):
                 + (result.get("error") or "")
             )
         written.extend(course.release_notebooks(a))
+    write_map(course)
     return written
 
 
 def stale(course=None, assignments=None):
-    """Problems with the committed student notebooks, one line each; empty when up to date."""
+    """Problems with the committed student notebooks and lecture map, one line each; empty
+    when up to date."""
+    from autograder.course.lecture_map import map_problems
+
     course = course or Course()
     assignments = course.resolve(assignments)
     with tempfile.TemporaryDirectory(prefix="backprop-kit-release-") as tmp:
@@ -62,7 +73,7 @@ def stale(course=None, assignments=None):
             for rel in sorted(fresh & kept):
                 if not _same(fresh_dir / rel, kept_dir / rel):
                     problems.append(f"out of date: notebooks/{a}/{rel}")
-        return problems
+        return problems + map_problems(course)
 
 
 def _same(a, b):

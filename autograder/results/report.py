@@ -6,9 +6,12 @@ Reads the grading records (``results.load_results``) and writes, by default unde
     grades.csv   one row per student and notebook: student_id, assignment, notebook, score,
                  max_score, status (graded / zero / flagged), reason (flags joined in)
     tasks.csv    per task: assignment, notebook, task, points, passed, submissions, pass_rate
+    topics.csv   per lecture topic (``topics``, from docs/lecture-map.md's sources): topic,
+                 lectures, tasks, attempts, passed, pass_rate, score, max_score, score_rate
     hints.csv    mistake hints that fired: assignment, task, hint, students (most first)
     scores.png   histogram of notebook scores in percent of the maximum, one panel per assignment
     tasks.png    per-task pass rates as horizontal bars
+    hints.png    which hints fired, per task, across the class: students shown each hint
 
 A task's pass rate is the number of students whose task passed over the number of submissions of
 its assignment: a submission graded zero before its tests ran counts as not passed. A hint is
@@ -25,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course.layout import CourseError
+from autograder.course.lecture_map import task_sources
 from autograder.results.records import STATUSES, load_results, results_dir
+from autograder.results.topics import TOPIC_COLUMNS, plot_hints, topic_rates, topic_table
 
 __all__ = [
     "GRADE_COLUMNS",
@@ -95,14 +100,15 @@ class HintCount:
 
 
 class Report:
-    """What ``write_report`` found and wrote: rows, task rates, hint counts and files."""
+    """What ``write_report`` found and wrote: rows, task, hint and topic counts, and files."""
 
-    def __init__(self, course, rows, task_rates, hint_counts, files):
+    def __init__(self, course, rows, task_rates, hint_counts, files, topic_rates=()):
         self.course = course
         self.rows = rows
         self.task_rates = task_rates
         self.hint_counts = hint_counts
         self.files = files
+        self.topic_rates = list(topic_rates)
 
     def __repr__(self):
         return (
@@ -110,12 +116,15 @@ class Report:
         )
 
     def format(self):
-        """The printed summary: totals per status, mean scores, task table, top hints, files."""
+        """The printed summary: totals per status, mean scores, task and topic tables, top
+        hints, files."""
         return "\n".join(
             [
                 *_totals(self.rows),
                 "",
                 *_task_table(self.task_rates),
+                "",
+                *topic_table(self.topic_rates, _table),
                 "",
                 *_top_hints(self.hint_counts),
                 "",
@@ -137,14 +146,17 @@ def write_report(course, assignment=None, csv_path=None, out_dir=None):
     rows = grade_rows(results)
     rates = task_rates(results)
     hints = hint_counts(results)
+    topics = topic_rates(results, rates, task_sources(course))
     files = [
         _write_csv(csv_path, GRADE_COLUMNS, [_grade_cells(r) for r in rows]),
         _write_csv(out_dir / "tasks.csv", TASK_COLUMNS, [_task_cells(t) for t in rates]),
+        _write_csv(out_dir / "topics.csv", TOPIC_COLUMNS, [_topic_cells(t) for t in topics]),
         _write_csv(out_dir / "hints.csv", HINT_COLUMNS, [_hint_cells(h) for h in hints]),
         _plot_scores(rows, out_dir / "scores.png"),
         _plot_tasks(rates, out_dir / "tasks.png"),
+        plot_hints(hints, rates, out_dir / "hints.png"),
     ]
-    return Report(course, rows, rates, hints, files)
+    return Report(course, rows, rates, hints, files, topics)
 
 
 def graded_submissions(course, assignment=None):
@@ -245,6 +257,20 @@ def _task_cells(t):
         t.passed,
         t.submissions,
         f"{t.pass_rate:.3f}",
+    ]
+
+
+def _topic_cells(t):
+    return [
+        t.topic,
+        "; ".join(t.lectures),
+        t.tasks,
+        t.attempts,
+        t.passed,
+        f"{t.pass_rate:.3f}",
+        _number(t.score),
+        _number(t.max_score),
+        f"{t.score_rate:.3f}",
     ]
 
 

@@ -19,9 +19,11 @@ def test_committed_notebooks_are_up_to_date():
 
 @pytest.fixture
 def copy(tmp_path):
-    """A scratch course with the repository's solutions and committed student notebooks."""
+    """A scratch course with the repository's solutions, student notebooks and lecture map."""
     shutil.copytree(REPO.source_dir, tmp_path / "solutions")
     shutil.copytree(REPO.release_dir, tmp_path / "notebooks")
+    (tmp_path / "docs").mkdir()
+    shutil.copy(REPO.root / "docs" / "lecture-map.md", tmp_path / "docs")
     return Course(tmp_path)
 
 

@@ -218,3 +218,156 @@ def test_unreadable_record_is_a_course_error(course):
     result_path(course.root, "01-graphs", "s009").write_text("{not json")
     with pytest.raises(CourseError, match="unreadable.*expected the JSON"):
         write_report(course)
+
+
+# Pass rates per lecture topic and the hints chart, on records of the repository's real tasks.
+
+LECTURE_RECORDS = {
+    ("01-graphs", "s001"): [notebook("graphs", [
+        task("numerical-grad", 2.0, "pass"), task("cost", 1.0, "fail", hints=["count both"]),
+        task("forward-values", 1.0, "pass"),
+        task("hand-gradients", 2.0, "fail", hints=["df/df = 1"]),
+        task("add-gate", 1.0, "pass"), task("mul-gate", 2.0, "fail", hints=["switch them"]),
+        task("graph", 1.0, "pass")])],
+    ("01-graphs", "s002"): [notebook("graphs", [
+        task("numerical-grad", 2.0, "fail", hints=["put x back"]), task("cost", 1.0, "pass"),
+        task("forward-values", 1.0, "pass"), task("hand-gradients", 2.0, "pass"),
+        task("add-gate", 1.0, "pass"), task("mul-gate", 2.0, "fail", hints=["switch them"]),
+        task("graph", 1.0, "todo")])],
+    ("01-graphs", "s003"): [notebook("graphs", [], status="zero", reason="not valid JSON")],
+    ("03-patterns", "s001"): [notebook("patterns", [
+        task("pattern-gradients", 1.0, "pass"), task("max-gate", 2.0, "fail", hints=["ties"]),
+        task("accumulate", 2.0, "pass"), task("regularised-regression", 2.0, "fail"),
+        task("read-drawing", 1.0, "pass")])],
+}  # fmt: skip
+
+
+@pytest.fixture
+def mapped(tmp_path):
+    """A course with the repository's solutions (so its lecture map) and LECTURE_RECORDS."""
+    import shutil
+
+    from autograder.course.layout import REPO_ROOT
+
+    root = tmp_path / "mapped"
+    for a in ("01-graphs", "03-patterns"):
+        shutil.copytree(REPO_ROOT / "solutions" / a, root / "solutions" / a)
+    course = Course(root)
+    for (a, student), nbs in LECTURE_RECORDS.items():
+        r = SubmissionResult(student, a, nbs)
+        write_json_atomic(result_path(course.root, a, student), r.to_dict())
+    return course
+
+
+def topics_from_json(root):
+    """``{(assignment, task): {topic: [lectures]}}`` read straight from the solutions' JSON."""
+    import json
+
+    found = {}
+    for path in sorted((root / "solutions").glob("*/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            for s in cell["metadata"].get("backprop_kit", {}).get("sources", []):
+                key = (path.parent.name, cell["metadata"]["nbgrader"]["grade_id"])
+                found.setdefault(key, {}).setdefault(s["topic"], []).append(s["lecture"])
+    return found
+
+
+def test_topic_pass_rates_match_an_independent_count(mapped):
+    """Are topics.csv's numbers the records' task outcomes summed over each topic's tasks?"""
+    from autograder.results.topics import TOPIC_COLUMNS
+
+    report = write_report(mapped)
+    topics = topics_from_json(mapped.root)
+    submissions = defaultdict(int)
+    for a, _ in LECTURE_RECORDS:
+        submissions[a] += 1
+    expected = defaultdict(lambda: [set(), 0, 0, 0.0, 0.0, set()])
+    graded = {(a, t["id"]): t["points"] for (a, _), nbs in LECTURE_RECORDS.items()
+              for nb in nbs for t in nb["tasks"]}  # fmt: skip
+    for (a, tid), points in graded.items():
+        for topic, lectures in topics[(a, tid)].items():
+            e = expected[topic]
+            e[0].add(tid)
+            e[1] += submissions[a]
+            e[4] += points * submissions[a]
+            e[5].update(lectures)
+    for (a, _), nbs in LECTURE_RECORDS.items():
+        for nb in nbs:
+            for t in nb["tasks"]:
+                for topic in topics[(a, t["id"])]:
+                    expected[topic][2] += t["status"] == "pass"
+                    expected[topic][3] += t["score"]
+    columns, rows = read_csv(mapped.root / "reports" / "topics.csv")
+    assert tuple(columns) == TOPIC_COLUMNS
+    got = {r["topic"]: r for r in rows}
+    assert set(got) == set(expected)
+    for topic, (tids, attempts, passed, score, max_score, lectures) in expected.items():
+        row = got[topic]
+        assert int(row["tasks"]) == len(tids), topic
+        assert (int(row["attempts"]), int(row["passed"])) == (attempts, passed), topic
+        assert float(row["score"]) == pytest.approx(score) and float(row["max_score"]) == max_score
+        assert float(row["pass_rate"]) == pytest.approx(passed / attempts, abs=1e-3), topic
+        assert set(row["lectures"].split("; ")) == lectures, topic
+    # gate patterns: add-gate 2/3, mul-gate 0/3 (01-graphs, 3 submissions); then 03-patterns'
+    # pattern-gradients 1/1, max-gate 0/1, accumulate 1/1, read-drawing 1/1: 6 of 15 points
+    assert (got["gate patterns"]["passed"], got["gate patterns"]["attempts"]) == ("5", "10")
+    text = report.format()
+    assert any(line.split() == ["gate", "patterns", "6", "5/10", "50%", "40%"]
+               for line in text.splitlines())  # fmt: skip
+    assert "reports/topics.csv" in text and "reports/hints.png" in text
+
+
+def test_tasks_outside_the_map_are_counted_apart(course):
+    """Without solutions/, is every task counted under the unmapped topic, none dropped?"""
+    from autograder.results.topics import UNMAPPED
+
+    report = write_report(course)
+    [rate] = report.topic_rates
+    assert rate.topic == UNMAPPED
+    assert rate.tasks == len(report.task_rates)
+    assert rate.passed == sum(t.passed for t in report.task_rates)
+
+
+def png_size(path):
+    """(width, height) from the PNG's IHDR chunk, after checking the signature."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def orange_pixels(image):
+    """Pixels of the bars' colour (matplotlib's tab:orange, #ff7f0e)."""
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    return int(((abs(r - 1.0) < 0.02) & (abs(g - 0.498) < 0.02) & (abs(b - 0.055) < 0.02)).sum())
+
+
+def test_hints_chart_is_a_png_sized_by_its_bars(mapped, course, tmp_path):
+    """Is hints.png a valid PNG, 1000 px wide, taller with more hints, with one bar per hint?"""
+    from autograder.results.topics import DPI, HINT_CHART_WIDTH
+
+    small = write_report(mapped, out_dir=tmp_path / "small")
+    big = write_report(course, out_dir=tmp_path / "big")
+    sizes = {}
+    for name, report in (("small", small), ("big", big)):  # "small": the mapped course
+        path = tmp_path / name / "hints.png"
+        assert path in report.files
+        width, height = png_size(path)
+        image = imread(path)
+        assert image.shape[:2] == (height, width)
+        assert width == HINT_CHART_WIDTH * DPI
+        assert orange_pixels(image) > 50 * len(report.hint_counts)
+        sizes[name] = (len(report.hint_counts), height)
+    # LECTURE_RECORDS: put x back, count both, df/df = 1, switch them, ties; RECORDS: 4 hints
+    assert (sizes["small"][0], sizes["big"][0]) == (5, 4)
+    assert sizes["small"][1] > sizes["big"][1]
+
+
+def test_hints_chart_without_hints_has_no_bars(tmp_path):
+    """With no hint fired, is hints.png still written, and empty of bars?"""
+    course = Course(tmp_path)
+    r = SubmissionResult("s001", "01-graphs", [notebook("graphs", graphs("pass", "fail"))])
+    write_json_atomic(result_path(course.root, r.assignment, r.student_id), r.to_dict())
+    report = write_report(course)
+    path = course.root / "reports" / "hints.png"
+    assert png_size(path)[0] == 1000 and orange_pixels(imread(path)) == 0
+    assert report.hint_counts == []
