@@ -1,11 +1,12 @@
 """The ``backprop-kit`` command: the course's instructor and student tools on nbgrader.
 
 The instructor's commands are the pipeline's steps, in the order ``autograder.pipeline``
-declares them; ``check`` (the student's) and ``demo`` stand beside it.
+declares them; ``check`` (the student's), ``variant`` (office hours) and ``demo`` stand beside it.
 
 backprop-kit release [ASSIGNMENT ...]   regenerate notebooks/ from solutions/
 backprop-kit release --check            fail, listing them, if notebooks/ is out of date
 backprop-kit check NOTEBOOK             run a notebook's visible tests, one line per task
+backprop-kit variant STUDENT [TASK ...]  a student's numbers and answers for the value tasks
 backprop-kit collect PATH               import a folder or LMS zip of submissions
 backprop-kit grade                      grade what was collected: sandboxed, parallel, resumable
 backprop-kit feedback                   an HTML page per student and notebook
@@ -27,6 +28,7 @@ EXAMPLES = """examples:
   backprop-kit release 01-graphs        regenerate one assignment
   backprop-kit release --check          exit 1 and list notebooks that are out of date
   backprop-kit check notebooks/01-graphs/graphs.ipynb
+  backprop-kit variant s1234567 forward-values hand-gradients
   backprop-kit collect ~/Downloads/graphs-submissions.zip --assignment 01-graphs
   backprop-kit grade --workers 2
   backprop-kit grade --scheduler tcp://scheduler.example.org:8786
@@ -60,6 +62,15 @@ def _parser():
     )
     c.add_argument("notebook", help="path of the .ipynb to check")
     c.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    v = sub.add_parser(
+        "variant",
+        help="a student's numbers and answers for the value tasks (office hours)",
+        description="Print the numbers each value task gives STUDENT (drawn from the id and the "
+        "task, as the student's notebook and the grader draw them) and the answers to them. "
+        "Tasks in a notebook with variants off show the slide's numbers.",
+    )
+    v.add_argument("student", help="the student id, as collected (the hub user name)")
+    v.add_argument("tasks", nargs="*", metavar="TASK", help="value task ids (default: all)")
     d = sub.add_parser(
         "demo",
         help="collect, grade, feedback and report on a throw-away course with sample students",
@@ -156,6 +167,11 @@ def main(argv=None):
 
             return run_demo(keep=args.keep, workers=args.workers)
         course = _course(args)
+        if args.command == "variant":
+            from autograder.course.variants import describe
+
+            print(describe(course, args.student, args.tasks))
+            return 0
         return COMMANDS[args.command](course, args)
     except CourseError as err:
         print(f"backprop-kit {args.command}: {err}", file=sys.stderr)

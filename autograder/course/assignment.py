@@ -4,7 +4,8 @@
 and derives, once: the tasks and their points; the names each task's answer defines, and the
 ``chainrule`` reference implementations of the same names (their use is flagged); the imports
 of the notebook's own cells, run again before each test cell; and the lines of the hidden tests,
-withheld wherever they show up in an output.
+withheld wherever they show up in an output; and whether each notebook grades its value tasks on
+the student's own numbers (``variants``).
 """
 
 import ast
@@ -14,7 +15,8 @@ import re
 import nbformat
 
 from autograder.course.layout import CourseError
-from autograder.course.tasks import tasks
+from autograder.course.tasks import parsed_code_cells, tasks
+from autograder.course.variants import uses_variants
 from autograder.intake.submission import defined_names
 
 __all__ = ["Assignment"]
@@ -49,6 +51,7 @@ class Assignment:
         }
         self.hidden = {n: _hidden_lines(self.source[n], self.release[n]) for n in self.notebooks}
         self.hint_text = _hint_text(self.source.values())
+        self.variants = {n: uses_variants(nb) for n, nb in self.source.items()}
         self.preamble = {
             n: _imports(nb, set().union(*self.answer_names[n].values()))
             for n, nb in self.release.items()
@@ -79,13 +82,7 @@ def _imports(nb, answers):
     student's cell bound to ``task``, ``expect_close`` or ``np``. Names the answers define
     (``answers``) are left to the student."""
     nodes, names = [], set()
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for _, tree in parsed_code_cells(nb, lambda cell: not cell.metadata.get("nbgrader")):
         for node in tree.body:
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue

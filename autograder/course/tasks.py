@@ -5,7 +5,9 @@ has ``grade_id`` equal to the task id; the code cells the student fills in (nbgr
 "autograded answer" cells) come before it and are named ``<task id>-code``.
 """
 
-__all__ = ["Task", "tasks"]
+import ast
+
+__all__ = ["Task", "tasks", "parsed_code_cells"]
 
 
 class Task:
@@ -34,3 +36,15 @@ def tasks(nb):
             found.append(Task(meta.get("grade_id", f"cell-{i}"), meta.get("points", 0), i, pending))
             pending = []
     return found
+
+
+def parsed_code_cells(nb, keep=lambda cell: True):
+    """``(cell, ast.Module)`` for each code cell of ``nb`` that ``keep`` accepts and that parses;
+    a cell with a syntax error is left out (it fails when it runs)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not keep(cell):
+            continue
+        try:
+            yield cell, ast.parse(cell.source)
+        except SyntaxError:
+            continue

@@ -110,6 +110,29 @@ def _with_cell(after, code, base="release"):
     return make
 
 
+def _typed_in(numbers_of, id_line=None):
+    """The solution with each value task's answers typed in as literals worked on the numbers
+    of ``numbers_of`` ("" for the slide's), and ``STUDENT_ID = id_line`` when given."""
+    from chainrule.value_tasks import spec, task_ids
+    from chainrule.variants import variant
+
+    def make(release, source):
+        nb = solved(release, source)
+        for task_id in task_ids():
+            try:
+                cell = _cell(nb, f"{task_id}-code")[1]
+            except KeyError:
+                continue
+            answers = spec(task_id).answers(variant(numbers_of, task_id))
+            cell.source = "\n".join(f"{k} = {float(v)!r}" for k, v in answers.items())
+        if id_line is not None:
+            for cell in nb.cells:
+                cell.source = cell.source.replace('STUDENT_ID = ""', f"STUDENT_ID = {id_line!r}")
+        return _file(nb)
+
+    return make
+
+
 def _leak_inputs(release, source):
     nb = solved(release, source)
     cell = _cell(nb, "numerical-grad-code")[1]
@@ -812,6 +835,22 @@ SAMPLES = [
         "graded",
         FULL,
     ),
+    Sample(
+        "slide-numbers",
+        "typed the slide's answers into the value tasks instead of working their own numbers",
+        _typed_in(""),
+        "flagged",
+        6.0,
+        "task forward-values: answers match the slide's example",
+    ),
+    Sample(
+        "copied",
+        "handed in a classmate's notebook, id line and answers (worked for 'perfect')",
+        _typed_in("perfect", "perfect"),
+        "flagged",
+        6.0,
+        "answers match student perfect's variant",
+    ),
     Sample("corrupt", "a notebook cut in half", _corrupt, "zero", 0.0, "not valid JSON"),
     Sample("nbformat3", "saved as nbformat 3", _nbformat3, "graded", FULL, "nbformat 3"),
     Sample("renamed", "the notebook under another name", _renamed, "graded", FULL, "renamed"),
@@ -828,6 +867,7 @@ DEMO = [
     "read-solutions",
     "signal-proof",
     "deleted-test",
+    "slide-numbers",
     "corrupt",
 ]
 

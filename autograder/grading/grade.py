@@ -39,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import variants
 from autograder.course.assignment import Assignment
 from autograder.course.layout import CourseError, unsafe_student_id
 from autograder.grading.execute import WORK_PREFIX, Cell, Payload, died_from_dict, execute
@@ -179,6 +180,7 @@ class Grader:
         root = Path(course.root)
         self.forbidden = [str(root / name) for name in PRIVATE] + [str(course.source_dir)]
         self.assignments = {}
+        self.rosters = {}
         self.slots = threading.local()
         self._slot_lock = threading.Lock()
 
@@ -186,6 +188,18 @@ class Grader:
         if name not in self.assignments:
             self.assignments[name] = Assignment(self.course, name)
         return self.assignments[name]
+
+    def roster(self, assignment):
+        """The ids collected for ``assignment`` (the folders of ``submitted/``), read once: a
+        wrong answer is compared with each one's numbers."""
+        if assignment not in self.rosters:
+            base = Path(self.course.root) / "submitted"
+            self.rosters[assignment] = tuple(
+                f.parent.name
+                for f in sorted(base.glob(f"*/{assignment}"))
+                if f.is_dir() and not unsafe_student_id(f.parent.name)
+            )
+        return self.rosters[assignment]
 
     def _slot(self):
         """This worker thread's slot: a number no other grading run on the machine holds (the
@@ -267,6 +281,13 @@ class Grader:
             "forbidden_names": FORBIDDEN_NAMES,
         }
         source, _ = info.preamble[name]
+        flags = []
+        if info.variants[name]:  # the collected id decides the numbers, never the notebook
+            config["environ"] = variants.environ(job.student)
+            config["references"] = [*config["references"], *variants.GUARDED]
+            config["guarded"] = variants.guarded(info.tasks[name])
+            source += variants.pin_line(job.student, self.roster(job.assignment))
+            flags += filter(None, [variants.id_note(variants.declared_id(nb), job.student)])
         cells = tuple(
             Cell(
                 i,
@@ -280,7 +301,7 @@ class Grader:
         payload = Payload(
             path.read_bytes(), name, job.assignment, config, cells, self.limits, warm=self.warm
         )
-        return Prepared(nb, notes, plan, path.name, payload)
+        return Prepared(nb, notes, plan, path.name, payload, flags)
 
     def finish(self, info, name, job, prepared, outcome):
         """The coordinator's side after the run: ``outcome`` is ``execute``'s (replies, died as
@@ -296,7 +317,7 @@ class Grader:
             stem = Path(name).stem
             raise CourseError(f"the sandbox could not start for {job.student}/{stem}: {died}")
         result = score_notebook(
-            NotebookRun(info, name, plan, replies, died, events, prepared.notes)
+            NotebookRun(info, name, plan, replies, died, events, prepared.notes, prepared.flags)
         )
         executed = executed_notebook(prepared.nb, plan, replies, result, info.markdown[name])
         return result, executed, prepared.used
@@ -305,13 +326,15 @@ class Grader:
 @dataclass
 class Prepared:
     """A notebook ready to run: the submission as read (``nb``), the ``notes`` on it, the
-    assembled ``plan``, the file name ``used`` and the ``Payload`` for ``execute``."""
+    assembled ``plan``, the file name ``used``, the ``Payload`` for ``execute`` and the
+    ``flags`` found before the run (a ``STUDENT_ID`` that names another student)."""
 
     nb: object
     notes: list
     plan: object
     used: str
     payload: Payload
+    flags: list = field(default_factory=list)
 
 
 # -- the run --------------------------------------------------------------------------------------

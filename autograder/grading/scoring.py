@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course.variants import match_flags
 from autograder.intake.submission import defined_names
 from autograder.results.records import NotebookResult, TaskOutcome
 from chainrule.testcells import NOT_RUN, PASS, classify, failure_message, hints_in, passed_line
@@ -46,7 +47,9 @@ class NotebookRun:
     - ``replies``: {cell index: ``sandbox.reply.Reply``} for every cell that ran;
     - ``died``: the ``SandboxDied`` that stopped the notebook, or None;
     - ``events``: the integrity events (``sandbox.reply.Event``) of the whole run;
-    - ``notes``: remarks in words for the reason (a renamed file, a repaired cell id).
+    - ``notes``: remarks in words for the reason (a renamed file, a repaired cell id);
+    - ``flags``: what the grader found before the run for a person to look at (a
+      ``STUDENT_ID`` that names another student).
     """
 
     info: object
@@ -56,6 +59,7 @@ class NotebookRun:
     died: object = None
     events: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
 
 
 def zero_result(info, name, reason, status="zero"):
@@ -107,7 +111,9 @@ def score_notebook(run):
 
     A notebook that died scores 0 (``zero``, or ``flagged`` if its reply was forged); one with
     cheating events scores 0 and is flagged; other flags (a tampered task, a write outside its
-    folder, network use) keep the scores and mark the notebook ``flagged`` for a person."""
+    folder, network use, answers that fit another student's numbers or the slide's, a
+    ``STUDENT_ID`` naming someone else) keep the scores and mark the notebook ``flagged`` for a
+    person."""
     info, name, plan, replies, died = run.info, run.name, run.plan, run.replies, run.died
     where = {c.grade_id: i for i, c in enumerate(plan.cells) if c.kind == "test"}
     outcomes = [_task_outcome(run, t, where) for t in info.tasks[name]]
@@ -115,6 +121,7 @@ def score_notebook(run):
     flags = [plan.tampered[k] for k in plan.tampered if k not in {o.id for o in outcomes}]
     flags += [o.message for o in outcomes if o.status == FLAGGED]
     flags += [e["detail"] for e in run.events if e["kind"] in FLAGGING]
+    flags += run.flags + match_flags(outcomes)
     for i, reply in sorted(replies.items()):
         if reply["timed_out"]:
             cell = plan.cells[i]

@@ -11,11 +11,12 @@ from autograder.pipeline import PIPELINE, step
 
 
 def test_the_command_offers_the_steps_in_pipeline_order():
-    """Are `backprop-kit`'s first commands the pipeline's steps, in the declared order?"""
+    """Are `backprop-kit`'s first commands the pipeline's steps, in the declared order, then the
+    tools beside it?"""
     sub = next(a for a in _parser()._actions if a.dest == "command")
     commands = list(sub.choices)
     assert commands[: len(PIPELINE)] == [s.command for s in PIPELINE]
-    assert commands[len(PIPELINE) :] == ["check", "demo"]
+    assert commands[len(PIPELINE) :] == ["check", "variant", "demo"]
 
 
 @pytest.mark.parametrize("s", PIPELINE, ids=lambda s: s.command)

@@ -82,7 +82,9 @@ def test_test_cells_run_from_the_source_with_hidden_tests():
     answer = next(c for c in plan.cells if c.grade_id == "mul-gate-code")
     assert answer.kind == "answer" and answer.task == "mul-gate"
     kinds = {c.kind for c in plan.cells}
-    assert kinds == {"markdown", "given", "answer", "test"}
+    assert kinds == {"markdown", "given", "answer", "test", "locked"}
+    locked = [c for c in plan.cells if c.kind == "locked"]
+    assert [c.grade_id for c in locked] == ["student-numbers"]  # the variants' cell, run as is
     assert not plan.tampered and not plan.notes
 
 

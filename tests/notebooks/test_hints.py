@@ -7,6 +7,7 @@ implementation and runs the notebook's own test cell on it.
 import pytest
 
 from chainrule.testcells import TaskFailure
+from chainrule.variants import variant
 from tests.notebooks._run import SOLUTIONS, failure_message, run_task
 
 GRAPHS = SOLUTIONS / "01-graphs" / "graphs.ipynb"
@@ -95,7 +96,6 @@ def svm_loss_staged(W, X, y, reg):
 """
 
 COST_OFF_BY_ONE = """
-weights = 1_000_000
 numerical_forward_passes = 2 * weights + 1
 backprop_forward_pass_equivalents = 3
 """
@@ -173,7 +173,10 @@ def test_untouched_answer_says_not_done():
 
 
 def test_counts_are_checked_exactly():
-    """Is a count that is off by one rejected, with both numbers shown in full?"""
-    err = run_task(GRAPHS, "cost", answer=COST_OFF_BY_ONE)
+    """Is a count that is off by one rejected, the student's count shown in full and the right
+    one not given away?"""
+    err = run_task(GRAPHS, "cost", answer=COST_OFF_BY_ONE, student="s1234567")
     assert isinstance(err, TaskFailure), repr(err)
-    assert "expected 2000000, got 2000001" in str(err)
+    weights = variant("s1234567", "cost").weights
+    assert f"numerical_forward_passes = {2 * weights + 1:,} is not right" in str(err), str(err)
+    assert f"{2 * weights:,}" not in str(err) and str(2 * weights) not in str(err), str(err)

@@ -57,11 +57,15 @@ class Runner:
     ``forbidden_paths`` / ``forbidden_names`` / ``forbidden_prefixes`` (what the audit hook
     refuses), ``write_roots`` (where writing is allowed), ``block`` (refuse network and new
     processes outright: no namespace does), ``output_limit`` (characters kept per stream) and
-    ``notebook`` (the submission's own file name).
+    ``notebook`` (the submission's own file name), ``guarded`` (more tasks whose answer cells
+    must not call a reference: {dotted name: task ids}) and ``environ`` (variables set before the
+    first cell, e.g. the collected student id of ``chainrule.variants``).
     """
 
     def __init__(self, config):
         self.config = config
+        for key, value in dict(config.get("environ") or {}).items():
+            os.environ[str(key)] = str(value)
         self.watch = Watch(config)
         self.limit = int(config.get("output_limit", 20000))
         sys.addaudithook(self.watch.hook)
@@ -74,7 +78,7 @@ class Runner:
         self.budget = int(config.get("notebook_output_limit", 2_000_000))
         self.answer_names = config.get("answer_names", {})
         self.refs, self.ref_codes = wrap_references(
-            config.get("references", []), self.answer_names, self.watch
+            config.get("references", []), self.answer_names, self.watch, config.get("guarded")
         )
         self.all_answers = sorted({n for names in self.answer_names.values() for n in names})
         self.checks = Integrity(shell, self.watch)

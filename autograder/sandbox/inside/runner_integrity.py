@@ -1,7 +1,8 @@
 """The runner's integrity checks: what the tests rely on, compared after every cell.
 
 - ``Integrity``: a snapshot of the objects tests rely on (builtins, numpy, numpy.testing, math,
-  chainrule, the IPython shell and its components, ``sys`` hooks), compared after each cell:
+  chainrule with its value tasks' registry, the IPython shell and its components, ``sys``
+  hooks), compared after each cell:
   anything replaced, deleted or with its code swapped is reported as tampering, once.
 - ``wrap_references`` / ``check_answers``: the reference implementations of what a task asks for
   (chainrule functions and classes of the same name) wrapped so that a call from the answer
@@ -101,6 +102,18 @@ def _library_callback(cb):
     )
 
 
+def _value_tasks():
+    """The value tasks' registry and each entry's fields (its answers and draws): a test of a
+    value task trusts them as it trusts ``expect_close``."""
+    value_tasks = sys.modules.get("chainrule.value_tasks")
+    if value_tasks is None:
+        return []
+    label = "chainrule.value_tasks.TASKS"
+    found = [(label, value_tasks.TASKS)]
+    found += [(f"{label}[{k!r}]", vars(v)) for k, v in value_tasks.TASKS.items()]
+    return found
+
+
 class Integrity:
     """Compares the protected objects with their snapshot; reports what changed, once."""
 
@@ -116,6 +129,8 @@ class Integrity:
         try:
             import chainrule  # noqa: F401
             import chainrule.testcells  # noqa: F401
+            import chainrule.value_tasks  # noqa: F401
+            import chainrule.variants  # noqa: F401
         except ImportError:
             pass
         self.shell, self.watch = shell, watch
@@ -125,11 +140,13 @@ class Integrity:
         from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
         classes += [ExecutionResult, ExecutionInfo]
-        testcells = sys.modules.get("chainrule.testcells")
-        if testcells is not None:
-            classes += [v for v in vars(testcells).values() if isinstance(v, type)]
+        for name in ("chainrule.testcells", "chainrule.variants"):
+            module = sys.modules.get(name)
+            if module is not None:
+                classes += [v for v in vars(module).values() if isinstance(v, type)]
         spaces = [(m.__name__, vars(m)) for m in self.modules.values()]
         spaces += [(f"{c.__module__}.{c.__qualname__}", vars(c)) for c in classes]
+        spaces += _value_tasks()
         self.snap = _snapshot(spaces)
         self.hooks = _hooks(shell)
         self.seen = set()
@@ -158,9 +175,11 @@ class Integrity:
             self.watch.report("tamper", f"{detail} (cell {cell})")
 
 
-def wrap_references(refs, answer_names, watch):
+def wrap_references(refs, answer_names, watch, guarded=None):
     """Wrap each reference function and each method of a reference class with a call check:
-    a call straight from the answer cell of the task that asks for that name is reported."""
+    a call straight from the answer cell of the task that asks for that name is reported, and
+    from the answer cell of any task ``guarded`` ({dotted name: task ids}) lists for it (the
+    value tasks' answers, ``chainrule.value_tasks.spec``)."""
     import functools
     import importlib
 
@@ -185,6 +204,7 @@ def wrap_references(refs, answer_names, watch):
             continue
         wrapped[dotted] = obj
         owners = {t for t, names in answer_names.items() if name in names}
+        owners |= set((guarded or {}).get(dotted, ()))
         if isinstance(obj, type):
             for attr, value in list(vars(obj).items()):
                 if callable(value) and not isinstance(value, type) and not attr.startswith("__"):
