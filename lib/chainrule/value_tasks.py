@@ -16,6 +16,7 @@ Each entry has:
 - ``advice``: {answer name: hint} given when the value is wrong in an unknown way.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -434,6 +435,97 @@ WX_FORWARD = ValueTask(
 )
 
 
+# -- notebook 6: the naive combination of three logistic units, in numbers ---------------------
+
+
+@functools.cache
+def _naive_numbers(half_width, points):
+    """(min of sigma(h1 + h2 + h3), fraction where the network says 1) on the student's grid:
+    few grids exist, so each is computed once, however many students share it."""
+    from .activations import ACTIVATIONS
+    from .viz import decision_grid
+
+    sigmoid = ACTIVATIONS["sigmoid"].f
+    _, _, grid = decision_grid((-half_width, half_width, -half_width, half_width), points)
+    p1, p2 = grid[:, 0], grid[:, 1]
+    s = (
+        sigmoid(10 * p1 + 10 * p2 - 30)
+        + sigmoid(10 * p1 - 10 * p2 - 30)
+        + sigmoid(-10 * p1 + p2 - 3)
+    )
+    network = sigmoid(10 * s - 1)
+    return (
+        float(sigmoid(s).min()),
+        float(np.mean(network >= 0.5)),
+        float(network.min()),
+        float(s.min()),
+    )
+
+
+def _naive_draw(dice):
+    return {
+        "half_width": float(dice.choice((6, 8, 12, 15))),
+        "points": dice.choice((120, 150, 160, 180, 240)),
+    }
+
+
+def _naive_answers(v):
+    low, fraction, _, _ = _naive_numbers(v.half_width, v.points)
+    return {"naive_min": low, "naive_bound": 0.5, "network_class1_fraction": fraction}
+
+
+def _naive_mistakes(v, want):
+    _, fraction, network_min, sum_min = _naive_numbers(v.half_width, v.points)
+    n = v.points**2
+    return {
+        "naive_min": [
+            (network_min, "that is the minimum of the network, logistic_on_top."),
+            (sum_min, "that is the minimum of h1 + h2 + h3 before the sigmoid."),
+            (
+                0.5,
+                "0.5 is the bound, which no grid point reaches: every h is a little above 0. "
+                "Take the minimum of sum_then_sigmoid(hidden_units(my_grid)).",
+            ),
+        ],
+        "naive_bound": [
+            (
+                0.0,
+                "each h is a probability, so h >= 0 and the sum is >= 0; sigma of a number >= 0 "
+                "is >= sigma(0).",
+            ),
+            (
+                1.0 / (1.0 + math.exp(-1.0)),
+                "the sum can get as close to 0 as you like (all three units off), not just to 1.",
+            ),
+            (
+                want["naive_min"],
+                "that is the smallest value on your grid; the bound holds everywhere.",
+            ),
+        ],
+        "network_class1_fraction": [
+            (1 - fraction, "that is the fraction of class 0; count where the output is >= 0.5."),
+            (fraction * n, f"that is a count; divide by the number of grid points, {n}."),
+            (1.0, "that is the naive sum's answer; use logistic_on_top."),
+            (100 * fraction, "give a fraction between 0 and 1, not a percentage."),
+        ],
+    }
+
+
+NAIVE_MINIMUM = ValueTask(
+    key="naive-minimum",
+    slide={"half_width": 10.0, "points": 200},
+    draw=_naive_draw,
+    answers=_naive_answers,
+    mistakes=_naive_mistakes,
+    tolerance={"naive_min": (0, 1e-12), "naive_bound": (0, 0)},
+    advice={
+        "naive_min": "take the minimum of sum_then_sigmoid(hidden_units(my_grid)).",
+        "naive_bound": "h1 + h2 + h3 >= 0 because each h is a probability; what is sigma(0)?",
+        "network_class1_fraction": "count on your grid `my_grid`, not on a grid of your own.",
+    },
+)
+
+
 TASKS = {
     "cost": COST,
     "forward-values": FORWARD_VALUES,
@@ -444,6 +536,7 @@ TASKS = {
     "read-drawing": READ_DRAWING,
     "jacobian-sizes": JACOBIAN_SIZES,
     "wx-forward": WX_FORWARD,
+    "naive-minimum": NAIVE_MINIMUM,
 }
 
 

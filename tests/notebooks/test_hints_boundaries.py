@@ -36,15 +36,15 @@ H3_TYPO = COMBINE.format(**{**COMBINE_OK, "h3": "sigmoid(-10 * x1 + 10 * x2 - 3)
 TOP_WITHOUT_BIAS = COMBINE.format(**{**COMBINE_OK, "top": "sigmoid(10 * H.sum(axis=1))"})
 
 NAIVE_BOUND_ZERO = """
-naive_min = float(sum_then_sigmoid(hidden_units(grid)).min())
+naive_min = float(sum_then_sigmoid(hidden_units(my_grid)).min())
 naive_bound = 0.0
-network_class1_fraction = float(np.mean(logistic_on_top(hidden_units(grid)) >= 0.5))
+network_class1_fraction = float(np.mean(logistic_on_top(hidden_units(my_grid)) >= 0.5))
 """
 
 NAIVE_MIN_HALF = """
 naive_min = 0.5
 naive_bound = 0.5
-network_class1_fraction = float(np.mean(logistic_on_top(hidden_units(grid)) >= 0.5))
+network_class1_fraction = float(np.mean(logistic_on_top(hidden_units(my_grid)) >= 0.5))
 """
 
 TOWERS = """
@@ -163,8 +163,6 @@ CASES = {
     "boundary with the sign flipped": ("boundary-line", BOUNDARY_SIGN, "sign is flipped"),
     "h3 with 10 x2 instead of x2": ("combine-units", H3_TYPO, "x2's coefficient is 1"),
     "unit on top without its bias": ("combine-units", TOP_WITHOUT_BIAS, "b = -1 is missing"),
-    "naive bound 0 instead of sigma(0)": ("naive-minimum", NAIVE_BOUND_ZERO, "h >= 0"),
-    "naive minimum taken as the bound": ("naive-minimum", NAIVE_MIN_HALF, "no grid point reaches"),
     "tower upside down": ("towers", TOWER_UPSIDE_DOWN, "upside down"),
     "tower heights at the left edges": ("towers", HEIGHTS_AT_LEFT_EDGES, "left edges"),
     "sigmoid' from z": ("saturating-grads", SIGMOID_FROM_Z, "uses the input z"),
@@ -222,6 +220,22 @@ def test_known_mistake_gets_its_hint(case):
     task_id, wrong, phrase = CASES[case]
     msg = failure_message(BOUNDARIES, task_id, wrong, phrase)
     assert "Hint:" in msg and "expected" in msg, msg
+
+
+NAIVE = {
+    "naive bound 0 instead of sigma(0)": (NAIVE_BOUND_ZERO, "h >= 0"),
+    "naive minimum taken as the bound": (NAIVE_MIN_HALF, "no grid point reaches"),
+}
+
+
+@pytest.mark.parametrize("student", [None, "alice", "s0000002"])
+@pytest.mark.parametrize("case", list(NAIVE))
+def test_naive_minimum_hints_fire_on_the_students_grid(case, student):
+    """Does a value task's mistake get its hint on the student's own grid (and the slide's),
+    without the answer in the message?"""
+    wrong, phrase = NAIVE[case]
+    msg = failure_message(BOUNDARIES, "naive-minimum", wrong, phrase, student=student)
+    assert "expected" not in msg and "is not right for your numbers" in msg, msg
 
 
 @pytest.mark.parametrize("case", list(CHECKS))

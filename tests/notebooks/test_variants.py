@@ -25,6 +25,7 @@ NOTEBOOK = {
     "read-drawing": "03-patterns/patterns.ipynb",
     "jacobian-sizes": "04-vectorized/vectorized.ipynb",
     "wx-forward": "04-vectorized/vectorized.ipynb",
+    "naive-minimum": "06-boundaries/boundaries.ipynb",
 }
 EMPTY_ID = 'STUDENT_ID = ""'
 
@@ -108,6 +109,11 @@ HINTS = {
         "4 bytes",
     ),
     "wx-forward": ("q = W.T @ x\nf = float(q @ q)", "W^T x"),
+    "naive-minimum": (
+        "naive_min = float(sum_then_sigmoid(hidden_units(my_grid)).min())\nnaive_bound = 0.5\n"
+        "network_class1_fraction = float(np.mean(logistic_on_top(hidden_units(my_grid)) < 0.5))",
+        "fraction of class 0",
+    ),
     "read-drawing": (
         "w_bar_from_loss = lam * w\n"
         "w_bar_from_reg = regression_grads(w, x, b, t, lam)[0] - lam * w",
