@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo lectures test lint format bench release lab clean help
+.PHONY: demo lectures test lint format bench release lab hub clean help
 
 help:
 	@echo "make demo    grade a sample class: collect, sandboxed grading, feedback, report"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench   run the benchmarks in bench/ (prints ratios against peers)"
 	@echo "make release regenerate the student notebooks in notebooks/ from solutions/"
 	@echo "make lab     JupyterLab on this course (formgrader and assignment list included)"
+	@echo "make hub     JupyterHub on 127.0.0.1 with demo users and nbgrader's exchange (root)"
 	@echo "make lint    ruff on the library, tests and benchmarks"
 	@echo "make clean   remove .venv and caches"
 
@@ -48,6 +49,12 @@ release: $(STAMP)
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/autograder/course" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 		$(VENV)/bin/jupyter lab
+
+# A trial course hub (deploy/jupyterhub/): as root it builds the users' environment in
+# /opt/backprop-kit-hub, creates bk-instructor and bk-student1..3, the exchange and the course in
+# /srv, releases 01-graphs, and runs JupyterHub on http://127.0.0.1:8000 (password "backprop").
+hub: $(STAMP)
+	$(PY) deploy/jupyterhub/course_setup.py trial
 
 bench: $(STAMP)
 	cd bench && for b in bench_*.py; do echo "== $$b"; ../$(PY) $$b || exit 1; done

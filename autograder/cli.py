@@ -8,8 +8,10 @@ backprop-kit release --check            fail, listing them, if notebooks/ is out
 backprop-kit check NOTEBOOK             run a notebook's visible tests, one line per task
 backprop-kit variant STUDENT [TASK ...]  a student's numbers and answers for the value tasks
 backprop-kit collect PATH               import a folder or LMS zip of submissions
+backprop-kit collect --exchange         the latest submissions from nbgrader's exchange
 backprop-kit grade                      grade what was collected: sandboxed, parallel, resumable
 backprop-kit feedback                   an HTML page per student and notebook
+backprop-kit feedback --release         ... and into the exchange, for the Assignments tab
 backprop-kit report [--csv PATH]        grades CSV, task pass rates, hints, charts
 backprop-kit demo                       the whole pipeline on a throw-away course
 """
@@ -30,9 +32,11 @@ EXAMPLES = """examples:
   backprop-kit check notebooks/01-graphs/graphs.ipynb
   backprop-kit variant s1234567 forward-values hand-gradients
   backprop-kit collect ~/Downloads/graphs-submissions.zip --assignment 01-graphs
+  backprop-kit collect --exchange --assignment 01-graphs
   backprop-kit grade --workers 2
   backprop-kit grade --scheduler tcp://scheduler.example.org:8786
   backprop-kit feedback && backprop-kit report --csv grades.csv
+  backprop-kit feedback --assignment 01-graphs --release /srv/nbgrader/exchange
   backprop-kit demo
 """
 
@@ -107,8 +111,19 @@ def _release_options(r):
 
 
 def _collect_options(co):
-    co.add_argument("path", help="a folder of submissions or a .zip downloaded from an LMS")
+    co.add_argument(
+        "path", nargs="?", help="a folder of submissions or a .zip downloaded from an LMS"
+    )
     co.add_argument("--assignment", help="the assignment id (default: inferred from names)")
+    co.add_argument(
+        "--exchange",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="instead of PATH: each student's latest submission from nbgrader's exchange "
+        "(DIR: its root; default $BACKPROP_KIT_EXCHANGE, else the course's Exchange.root); "
+        "needs --assignment",
+    )
 
 
 def _grade_options(g):
@@ -139,6 +154,15 @@ def _grade_options(g):
 def _feedback_options(f):
     f.add_argument("--assignment", help="only this assignment")
     f.add_argument("--student", action="append", help="only this student (repeatable)")
+    f.add_argument(
+        "--release",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="also put each page where nbgrader's fetch_feedback and the Assignments tab find "
+        "it (DIR: the exchange root; default $BACKPROP_KIT_EXCHANGE, else the course's "
+        "Exchange.root); needs submissions collected with --exchange",
+    )
 
 
 def _report_options(r):
@@ -190,6 +214,17 @@ def _course(args):
 
 
 def _collect(course, args):
+    if (args.path is None) == (args.exchange is None):
+        raise CourseError(
+            "collect needs PATH (a folder or .zip) or --exchange, not "
+            + ("both" if args.path else "neither")
+        )
+    if args.exchange is not None:
+        from autograder.intake.exchange import collect_exchange
+
+        report = collect_exchange(course, args.assignment, args.exchange or None)
+        print(report.format())
+        return report.exit_code
     report = step("collect").load()(course, args.path, args.assignment)
     print(report.format())
     return report.exit_code
@@ -235,6 +270,10 @@ def _grade(course, args):
 def _feedback(course, args):
     pages = step("feedback").load()(course, args.assignment, args.student)
     print(f"wrote {len(pages)} feedback pages under {course.root / 'feedback'}")
+    if args.release is not None:
+        from autograder.results.exchange_feedback import release_feedback
+
+        print(release_feedback(course, pages, args.release or None).format())
     return 0
 
 

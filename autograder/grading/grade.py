@@ -22,11 +22,13 @@ read, the reference implementation called; these notebooks score 0, or lose the 
 task, and wait for a person, marked ``needs_manual_grade`` in the gradebook).
 """
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -548,24 +550,37 @@ def _grade_on_cluster(course, limits, jobs, run, bar, scheduler, sandbox, warm=T
         raise CourseError(err.explain(len(run.graded), len(run.skipped), left)) from None
 
 
-SLOTS = Path(tempfile.gettempdir()) / "backprop-kit-slots"
+def _slots_dir():
+    """The lock folder of this user's grading slots: ``$TMPDIR/backprop-kit-slots-<uid>``, the
+    user's own (mode 0700), so that on a shared machine no other user (a student on the same
+    hub) can take or hold a slot, and a grader that is not root can use its own. Every root
+    grader shares one: root gives each slot its own user id (``sandbox.isolation``)."""
+    path = Path(tempfile.gettempdir()) / f"backprop-kit-slots-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise CourseError(
+            f"{path} is not a folder of this user (uid {os.getuid()}): it is "
+            f"{'a folder' if stat.S_ISDIR(info.st_mode) else 'not a folder'} of uid "
+            f"{info.st_uid}; expected the grader's own lock folder. Remove it, or set TMPDIR "
+            "to a folder of your own"
+        )
+    return path
 
 
 def _claim_slot(limit=1000):
     """(slot number, the open lock file that holds it until the process ends)."""
-    SLOTS.mkdir(exist_ok=True)
-    try:
-        SLOTS.chmod(0o1777)
-    except PermissionError:
-        pass
+    folder = _slots_dir()
     for n in range(limit):
-        handle = open(SLOTS / f"{n}.lock", "a")  # noqa: SIM115 - held while the slot is used
+        fd = os.open(folder / f"{n}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        handle = os.fdopen(fd, "r+")  # held while the slot is used
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return n, handle
         except BlockingIOError:
             handle.close()
-    raise CourseError(f"all {limit} grading slots of this machine are taken ({SLOTS})")
+    raise CourseError(f"all {limit} grading slots of this machine are taken ({folder})")
 
 
 def _completed(futures):

@@ -69,6 +69,7 @@ from autograder.intake.unpack import MAX_EXTRACT_BYTES, check_source, opened
 
 __all__ = [
     "collect",
+    "collect_snapshot",
     "CollectReport",
     "CollectEntry",
     "OUTCOMES",
@@ -88,6 +89,8 @@ NAMING_RULE = (
     "Or put each student's files in a folder named for the student."
 )
 
+# nbgrader's exchange writes these beside the notebooks; kept (feedback needs the secret), unlisted.
+_KEPT_QUIETLY = {"timestamp.txt", "submission_secret.txt"}
 _MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[A-Za-z]+_(?P<file>.+)$")
 _MOODLE_DIR = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[A-Za-z]+_?$")
 _CANVAS = re.compile(r"^(?P<name>[^_].*?)_(?:late_)?(?P<id>\d+)_\d+_(?P<file>.+)$", re.I)
@@ -189,9 +192,41 @@ def collect(course, path, assignment=None, *, now=None):
     return run.report
 
 
-def _collect_items(run, items, assignment, known, released):
+def collect_snapshot(course, items, assignment, source, *, times, rejects=(), now=None):
+    """Collect ``items`` already read elsewhere (``collect --exchange``), with every check above.
+
+    ``items``: ``unpack.Item``\\ s whose ``parts`` start with the student id (a folder per
+    student; no wrapper folder is looked through). ``times``: ``{student: naive UTC datetime}``,
+    each submission's time as its source recorded it (used instead of the files' mtime).
+    ``rejects``: ``(Item, reason)`` pairs the reader set aside. ``source`` names the input in
+    the report. Returns a ``CollectReport``.
+    """
+    course.resolve([assignment])
+    known = course.assignments()
+    released = {a: _released(course, a) for a in known}
+    if not released[assignment]:
+        raise CourseError(
+            f"no released notebooks in {course.release_dir / assignment}; "
+            f"expected them there (run `backprop-kit release {assignment}` first)"
+        )
+    run = _Run(course, source, now)
+    run.times = dict(times)
+    for item, reason in rejects:
+        run.reject(item, reason)
+    if items:
+        _collect_items(run, items, assignment, known, released, wrapped=False)
+    else:
+        run.report.assignment = assignment
+        run.report.destination = str(course.root / "submitted")
+    run.flush()
+    return run.report
+
+
+def _collect_items(run, items, assignment, known, released, wrapped=True):
     seen = sorted({i.parts[-1] for i in items if i.parts[-1].lower().endswith(".ipynb")})
-    items = _strip_levels(_strip_wrapper(items, released), known)
+    if wrapped:
+        items = _strip_wrapper(items, released)
+    items = _strip_levels(items, known)
     items = _read_students(items, run)
     assignment = assignment or _infer(items, released, run.report.path, seen)
     run.report.assignment = assignment
@@ -218,6 +253,7 @@ class _Run:
         self.replaced_dir = course.root / ".nbgrader" / "replaced" / stamp
         self.report = CollectReport(path=str(path))
         self.pending = []
+        self.times = {}  # student -> the time the source recorded (the exchange's)
 
     def reject(self, item, reason, naming=False):
         """Set ``item`` aside; it is copied to rejected/ by ``flush``, once nothing can fail."""
@@ -506,11 +542,15 @@ def _store(run, student, assignment, items):
     """Write one student's submission unless the one already collected is newer or the same."""
     folder = run.course.root / "submitted" / student / assignment
     notes = []
+    recorded = run.times.get(student)
     if any(i.dest == "timestamp.txt" for i in items):
-        notes.append("its own timestamp.txt is not used: the time is its notebooks' mtime")
+        if recorded is None:
+            notes.append("its own timestamp.txt is not used: the time is its notebooks' mtime")
         items = [i for i in items if i.dest != "timestamp.txt"]
     notebooks = sorted((i for i in items if _top_notebook(i)), key=lambda i: i.dest)
     new = datetime.fromtimestamp(max(i.mtime for i in notebooks), UTC).replace(tzinfo=None)
+    if recorded is not None:
+        new = recorded
     if new > run.now:
         notes.append(f"its time {_fmt(new)} is later than now; recorded as now")
         new = run.now
@@ -537,7 +577,7 @@ def _store(run, student, assignment, items):
 
 
 def _report(run, outcome, reason, notes, student, assignment, notebooks, items):
-    others = sorted(i.dest for i in items if not _top_notebook(i))
+    others = sorted(i.dest for i in items if not _top_notebook(i) and i.dest not in _KEPT_QUIETLY)
     missing = sorted(set(_released(run.course, assignment).values()) - {i.dest for i in notebooks})
     extra = [f"with {_some(others)}"] if others else []
     extra += [f"no {', '.join(missing)} in this submission"] if missing else []

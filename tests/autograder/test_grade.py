@@ -70,3 +70,27 @@ def test_bad_settings_are_refused_with_what_was_expected(course, capsys, argv, w
     """Does each bad command-line value exit 2 with a message naming it and what is allowed?"""
     assert main(["--course", str(course.root), *argv]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_grading_slots_are_the_graders_own(tmp_path, monkeypatch):
+    """Are the slot locks in a folder of the grading user alone (so a student on the same
+    machine cannot hold them), two claims two slots, and someone else's folder refused?"""
+    import os
+    import stat
+    import tempfile
+
+    from autograder.grading.grade import _claim_slot
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (a, lock_a), (b, lock_b) = _claim_slot(), _claim_slot()
+    folder = tmp_path / f"backprop-kit-slots-{os.getuid()}"
+    assert a != b and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / f"{a}.lock").stat().st_mode) == 0o600
+    lock_a.close()
+    assert _claim_slot()[0] == a  # a released slot is taken again
+    lock_b.close()
+    if os.getuid() != 0:
+        return  # giving the folder to someone else needs root
+    os.chown(folder, 12345, 12345)
+    with pytest.raises(CourseError, match="is not a folder of this user .* of uid 12345"):
+        _claim_slot()
