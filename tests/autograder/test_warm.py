@@ -346,3 +346,30 @@ def test_grading_in_warm_slots_equals_grading_in_new_processes(tmp_path, bubblew
             continue
         left += [pid for var in env if var.startswith(mark) and var.endswith(ours)]
     assert not left, f"warm parents of this process still running: {left}"
+
+
+def test_the_kit_stays_importable_and_read_only_in_a_warm_child(tmp_path, bubblewrap, slot):
+    """Can a warm child import a module its parent had not (the Python folders are still there,
+    also for a checkout under /tmp, which the fresh /tmp must not cover) and is the library's
+    folder still read-only to it?"""
+    box = _box(tmp_path, bubblewrap, slot, "kit")
+    box.start()
+    try:
+        assert box.warmed, box.cold_because
+        code = (
+            "import importlib, os, sys\n"
+            "import chainrule.widgets.boundary as late\n"  # not in the parent's preload
+            "folder = os.path.dirname(late.__file__)\n"
+            "try:\n"
+            "    open(os.path.join(folder, 'planted.py'), 'w').close()\n"
+            "    wrote = 'wrote'\n"
+            "except OSError as err:\n"
+            "    wrote = type(err).__name__\n"
+            "print(repr(wrote))"
+        )
+        assert _value(box, 0, code) in ("OSError", "PermissionError")
+    finally:
+        box.close()
+    import chainrule.widgets.boundary as here
+
+    assert not os.path.exists(os.path.join(os.path.dirname(here.__file__), "planted.py"))

@@ -17,8 +17,9 @@ Each child (``_child``), before any submission code runs, in this order:
 
 1. new mount, PID, network, IPC and UTS namespaces (the network one holds only a loopback);
 2. a fresh size-capped tmpfs on ``/tmp`` (a copy of the parent's: the font cache and IPython's
-   profile folder, nothing a student wrote) and on ``/home/student``, holding only the
-   submission's folder and its notebook;
+   profile folder, nothing a student wrote; the Python folders bubblewrap binds below ``/tmp``,
+   for a checkout there, are bound again as they were, not copied) and on ``/home/student``,
+   holding only the submission's folder and its notebook;
 3. a fork, so the runner's pid 1 is a reaper in the new PID namespace with a fresh ``/proc``
    (in a mount namespace of its own, so that the fork's parent keeps the server's);
 4. in the runner (pid 2): the limits (memory, CPU seconds, file size, processes, no core),
@@ -44,7 +45,7 @@ __all__ = ["main", "preload"]
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 0x1000, 0x4000, 0x40000
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 HOME = "/home/student"
 PRELOAD = (
@@ -103,19 +104,58 @@ def preload():
 # -- one child --------------------------------------------------------------------------------
 
 
-def _tree(root):
-    """{relative path: bytes or None for a folder} of the small tree under ``root``."""
+def _mounts_below(root):
+    """The mount points strictly below ``root``, outermost first: bubblewrap binds the Python
+    folders there when a checkout (or its ``.venv``) lives under ``/tmp``."""
+    below = []
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+        for line in fh:
+            point = _unescape(line.split()[4])
+            if point.startswith(root.rstrip("/") + "/"):
+                below.append(point)
+    return sorted(set(below), key=lambda p: p.count("/"))
+
+
+def _unescape(field):
+    """mountinfo writes space, tab, newline and backslash as three octal digits after ``\\``."""
+    for code in ("040", "011", "012", "134"):
+        field = field.replace("\\" + code, chr(int(code, 8)))
+    return field
+
+
+def _tree(root, skip=()):
+    """{relative path: bytes or None for a folder} of the small tree under ``root``, leaving
+    out the mount points ``skip`` (another file system's files, not the parent's own)."""
     found = {}
-    for folder, _, files in os.walk(root):
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if os.path.join(folder, d) not in skip]
         rel = os.path.relpath(folder, root)
         if rel != ".":
             found[rel] = None
         for name in files:
             path = os.path.join(folder, name)
-            if not os.path.islink(path):
+            if not os.path.islink(path) and path not in skip:
                 with open(path, "rb") as fh:
                     found[os.path.normpath(os.path.join(rel, name))] = fh.read()
     return found
+
+
+def _outermost(points):
+    """The mount points not below another one of ``points`` (a recursive bind brings those)."""
+    return [p for p in points if not any(p.startswith(q + "/") for q in points if q != p)]
+
+
+def _bind_again(held):
+    """Put the mounts that the fresh ``/tmp`` covered back in place: ``held`` is
+    ``[(mount point, O_PATH descriptor opened before)]``; a bind keeps each one's flags."""
+    for point, fd in held:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(point, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(point), exist_ok=True)
+            open(point, "ab").close()
+        _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+        os.close(fd)
 
 
 def _plant(root, tree):
@@ -132,12 +172,16 @@ def _plant(root, tree):
 
 def _file_system(request, notebook_fd):
     """Steps 1 and 2: the child's namespaces, its own ``/tmp`` and its submission's folder."""
-    tmp = _tree("/tmp")
+    below = _mounts_below("/tmp")
+    tmp = _tree("/tmp", skip=set(below))
     _call("unshare", CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # held in the new mount namespace (a bind takes its source from the caller's namespace)
+    held = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC)) for p in _outermost(below)]
     size = int(request["disk"])
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     _plant("/tmp", tmp)
+    _bind_again(held)  # a checkout or .venv under /tmp stays visible, read-only as it was
     _mount("tmpfs", HOME, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755")
     folder = os.path.join(HOME, _plain(request["folder"]))
     os.mkdir(folder)
