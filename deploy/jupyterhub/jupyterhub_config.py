@@ -16,9 +16,10 @@
 - **The exchange** is ``BACKPROP_KIT_EXCHANGE`` (default ``/srv/nbgrader/exchange``), mode 1777
   (nbgrader's o+rwx, plus the sticky bit so no one removes another's files).
 
-A trial on 127.0.0.1 (``make hub``, the tests): ``BACKPROP_KIT_HUB_TRIAL_PASSWORD`` replaces PAM
+A trial on 127.0.0.1 (``make hub``): ``BACKPROP_KIT_HUB_TRIAL_PASSWORD`` replaces PAM
 with JupyterHub's ``DummyAuthenticator`` and that one password for every allowed user; it is
-refused unless the hub listens on 127.0.0.1.
+refused unless the hub listens on 127.0.0.1. The tests log in through PAM, with Unix passwords
+they set.
 
 Other settings, all from the environment:
 

@@ -6,8 +6,9 @@ checkout), an instructor and students with random names (``bkt<hex>-...``) in gr
 own (``bkt<hex>-instructors``, ``bkt<hex>-students``), an exchange and a course folder under a
 fresh ``/srv/backprop-kit-test-<hex>-...``, and ``01-graphs`` released into the exchange. On exit
 it kills the users' processes, deletes the users, their homes and groups, and removes the folder.
-``Hub`` runs ``jupyterhub`` with the deploy configuration on 127.0.0.1 (random ports, the trial
-password) and stops it with its proxy and servers.
+``Hub`` runs ``jupyterhub`` with the deploy configuration on 127.0.0.1 (random ports; the users
+log in with Unix passwords it sets, through PAM, as on a real hub) and stops it with its proxy
+and servers.
 
 Skips, saying why: not root, no ``runuser``/``useradd``, no Python every user can run, no
 JupyterHub in this interpreter, no ``configurable-http-proxy`` and no npm to install it.
@@ -134,7 +135,12 @@ class Hub:
 
     def start(self):
         self.site.state.mkdir(mode=0o700)
+        # the users log in with their Unix passwords, through PAM, as on a real hub
+        users = (self.site.instructor, *self.site.students)
+        lines = "".join(f"{user}:{self.password}\n" for user in users)
+        subprocess.run(["chpasswd"], input=lines.encode(), check=True, capture_output=True)
         env = dict(os.environ)
+        env.pop("BACKPROP_KIT_HUB_TRIAL_PASSWORD", None)
         env.update(
             BACKPROP_KIT_HUB_PREFIX=str(self.site.prefix),
             BACKPROP_KIT_COURSE=str(self.site.course),
@@ -144,7 +150,6 @@ class Hub:
             BACKPROP_KIT_HUB_API_PORT=str(free_port()),
             BACKPROP_KIT_HUB_PROXY_API_PORT=str(free_port()),
             BACKPROP_KIT_HUB_PROXY=self.proxy,
-            BACKPROP_KIT_HUB_TRIAL_PASSWORD=self.password,
             BACKPROP_KIT_HUB_INSTRUCTORS_GROUP=self.site.groups[0],
             BACKPROP_KIT_HUB_STUDENTS_GROUP=self.site.groups[1],
             BACKPROP_KIT_HUB_SINGLEUSER_ARGS=(

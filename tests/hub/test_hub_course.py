@@ -227,6 +227,22 @@ def test_students_submit_and_see_their_scores(course_hub, browser):
     assert not lab.d.execute_script(available)
 
 
+def test_a_wrong_password_is_refused(course_hub, browser):
+    """Does the hub's PAM login refuse a student's name with a wrong password?"""
+    s1 = course_hub.site.students[0]
+    lab = Lab(course_hub, browser, s1)
+    d = lab.d
+    d.get(f"{course_hub.url}/hub/logout")  # the session cookies live under /hub/ too
+    d.delete_all_cookies()
+    d.get(f"{course_hub.url}/hub/login")
+    lab.wait("the login form", lambda: d.find_element("id", "username_input"))
+    d.find_element("id", "username_input").send_keys(s1)
+    d.find_element("id", "password_input").send_keys(course_hub.password + "-wrong")
+    d.find_element("id", "login_submit").click()
+    lab.wait("the refusal", lambda: "Invalid username or password" in lab.body())
+    assert not d.execute_script("return !!window.jupyterapp")
+
+
 def test_formgrader_shows_the_kit_s_grades(course_hub, browser):
     """Does the instructor's formgrader list both collected students with the kit's scores?"""
     site = course_hub.site
