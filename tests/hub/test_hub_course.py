@@ -9,10 +9,11 @@ Selenium (as tests/browser does: Debian's chromium and chromedriver, nothing dow
 only; skipped otherwise, or without Chromium, saying why.
 
 The first student fills in every answer (the solution's), the second one answer only; both
-submit in the browser. ``backprop-kit collect --exchange``, ``grade`` and ``feedback --release``
-run as the instructor. The first student then fetches the feedback in the Assignments tab and
-the page shows 10 / 10 (and the formgrader is not there for them); the instructor's
-formgrader lists both students with their scores.
+press Validate (it passes the first notebook and fails the second) and submit in the browser.
+``backprop-kit collect --exchange``, ``grade`` and ``feedback --release`` run as the
+instructor. The first student then fetches the feedback in the Assignments tab and the page
+shows 10 / 10 (and the formgrader is not there for them); the instructor's formgrader lists
+both students with their scores.
 """
 
 import json
@@ -170,16 +171,47 @@ class Lab:
         """
         assert self.d.execute_async_script(script, NOTEBOOK, cells) == "saved"
 
+    def validate(self):
+        """Press Validate on the fetched notebook in the Assignments tab: "passes" or "fails",
+        as nbgrader's validate (run by the student's own server) colours the button."""
+        self.assignments()
+        link = (
+            "//*[@id='fetched_assignments_list']//a[contains(@class,'assignment-notebooks-link')]"
+        )
+        self.wait("the fetched assignment's notebooks", lambda: self._shown(link)).click()
+        button = self.button("fetched_assignments_list", "Validate")
+        button.click()
+
+        def verdict():
+            classes = button.get_attribute("class")
+            return (
+                "passes"
+                if "btn-success" in classes
+                else "fails"
+                if "btn-danger" in classes
+                else None
+            )
+
+        found = self.wait("the validation's verdict", verdict, timeout=120)
+        for ok in self.d.find_elements("css selector", ".jp-Dialog-button.jp-mod-accept"):
+            ok.click()  # the dialog with nbgrader's details
+        return found
+
+    def _shown(self, xpath):
+        found = [e for e in self.d.find_elements("xpath", xpath) if e.is_displayed()]
+        return found[0] if found else None
+
     def body(self):
         return self.d.find_element("tag name", "body").text
 
 
-def submit_in_browser(hub, browser, user, cells):
+def submit_in_browser(hub, browser, user, cells, validates):
     lab = Lab(hub, browser, user).login()
     lab.assignments()
     lab.button("released_assignments_list", "Fetch").click()
     lab.button("fetched_assignments_list", "Submit")  # fetched: listed under Downloaded
     lab.fill(cells)
+    assert lab.validate() == validates, user
     lab.assignments()
     lab.button("fetched_assignments_list", "Submit").click()
     lab.wait(
@@ -190,12 +222,13 @@ def submit_in_browser(hub, browser, user, cells):
 
 
 def test_students_submit_and_see_their_scores(course_hub, browser):
-    """Do two students fetch, fill in and submit in the Assignments tab, and after collect
-    --exchange, grade and feedback --release does the first one fetch feedback showing 10 / 10?"""
+    """Do two students fetch, fill in, validate and submit in the Assignments tab (Validate
+    passes the full notebook and fails the other), and after collect --exchange, grade and
+    feedback --release does the first one fetch feedback showing 10 / 10?"""
     site = course_hub.site
     s1, s2 = site.students
-    submit_in_browser(course_hub, browser, s1, answers(site))
-    submit_in_browser(course_hub, browser, s2, answers(site, only=1))
+    submit_in_browser(course_hub, browser, s1, answers(site), validates="passes")
+    submit_in_browser(course_hub, browser, s2, answers(site, only=1), validates="fails")
 
     collected = site.kit("collect", "--exchange", "--assignment", ASSIGNMENT).stdout
     assert f"collected   {s1}/{ASSIGNMENT}/graphs.ipynb" in collected
