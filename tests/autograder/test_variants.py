@@ -219,3 +219,16 @@ def test_patching_the_value_checks_is_flagged(tmp_path, patch, words):
     submit(course, "mallory", ASSIGNMENT, {NOTEBOOK: nb})
     r = _graded(course)["mallory"]
     assert (r.score, r.status) == (0.0, "flagged") and words in r.reason, r.reason
+
+
+@pytest.mark.parametrize("line", ["STUDENT_ID = 12345", "STUDENT_ID = 'x' * 300"])
+def test_a_malformed_id_line_does_not_cost_the_value_tasks(tmp_path, line):
+    """Does a STUDENT_ID that is no id at all (a number, 300 characters) leave grading on the
+    collected id, so that computed answers keep every point?"""
+    course, solved = _course(tmp_path)
+    nb = solved()
+    cell = next(c for c in nb.cells if ID_LINE in c.source)
+    cell.source = cell.source.replace(ID_LINE, line)
+    submit(course, "alice", ASSIGNMENT, {NOTEBOOK: nb})
+    r = _graded(course)["alice"]
+    assert r.score == r.max_score, r.reason

@@ -253,3 +253,13 @@ def test_a_non_plain_answer_is_not_run():
     right = _answers("s0000004", "forward-values")
     with pytest.raises(TaskFailure, match="q = Sneaky is not right"):
         check_answers("forward-values", **(right | {"q": Sneaky()}))
+
+
+def test_a_bad_id_line_is_an_error_for_the_student_and_ignored_at_grading(monkeypatch, capsys):
+    """Is a malformed STUDENT_ID refused in the student's Jupyter, with what was expected, and
+    set aside when the grader has given the collected id?"""
+    with pytest.raises(TypeError, match="got int 12345"):
+        StudentNumbers(12345)
+    monkeypatch.setenv(GRADER_VARIABLE, "alice")
+    me = StudentNumbers(12345)
+    assert me.declared == "" and me("cost") == variant("alice", "cost")
