@@ -109,6 +109,9 @@ class Course:
     def release_notebooks(self, assignment):
         return sorted((self.release_dir / assignment).glob("*.ipynb"))
 
+    def source_notebooks(self, assignment):
+        return sorted((self.source_dir / assignment).glob("*.ipynb"))
+
 
 def sqlite_gradebook_url(root):
     """The course's own SQLite gradebook: ``sqlite:///<root>/.nbgrader/gradebook.db``.

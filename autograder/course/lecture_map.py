@@ -116,7 +116,7 @@ def course_sources(course):
 
     found = []
     for assignment in course.assignments():
-        for path in sorted((course.source_dir / assignment).glob("*.ipynb")):
+        for path in course.source_notebooks(assignment):
             nb = nbformat.read(path, as_version=4)
             label = str(path.relative_to(course.root))
             found.extend(notebook_sources(nb, assignment, path.stem, label))

@@ -126,11 +126,11 @@ def describe(course, student, task_ids=()):
 
     from chainrule.value_tasks import spec
     from chainrule.value_tasks import task_ids as all_ids
-    from chainrule.variants import variant
+    from chainrule.variants import format_value, variant
 
     where = {}
     for assignment in course.assignments():
-        for path in sorted((course.source_dir / assignment).glob("*.ipynb")):
+        for path in course.source_notebooks(assignment):
             nb = nbformat.read(path, as_version=4)
             on = uses_variants(nb)
             for t in tasks(nb):
@@ -152,15 +152,5 @@ def describe(course, student, task_ids=()):
         lines.append(f"\n{t}  ({notebook}{'' if on else ', variants off: the slide'})")
         lines.append(f"  numbers: {mine}")
         for name, value in spec(t).answers(mine).items():
-            lines.append(f"  {name} = {_answer(value)}")
+            lines.append(f"  {name} = {format_value(value)}")
     return "\n".join(lines)
-
-
-def _answer(value):
-    import numpy as np
-
-    a = np.asarray(value, dtype=float)
-    if a.ndim == 0:
-        v = float(a)
-        return f"{int(v):,}" if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
-    return np.array2string(a, precision=6, separator=", ")

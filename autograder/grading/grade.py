@@ -127,14 +127,9 @@ def _record(course, job):
 
 def _submissions(course, assignments):
     """A job per folder of ``submitted/``, fingerprinted with the assignment's tests."""
-    base = Path(course.root) / "submitted"
     for a in assignments:
-        tests = b"".join(p.read_bytes() for p in sorted((course.source_dir / a).glob("*.ipynb")))
-        for folder in sorted(base.glob(f"*/{a}")):
-            if not folder.is_dir():
-                continue
-            student = folder.parent.name
-            problem = unsafe_student_id(student)
+        tests = b"".join(p.read_bytes() for p in course.source_notebooks(a))
+        for student, folder, problem in _submitted(course, a):
             if problem:
                 print(
                     f"warning: not grading submitted/{student!r}/{a}: the student id {problem}; "
@@ -143,6 +138,15 @@ def _submissions(course, assignments):
                 )
                 continue
             yield Job(a, student, folder, fingerprint(folder, tests), _timestamp(folder))
+
+
+def _submitted(course, assignment):
+    """``(student, folder, why the id is unusable or None)`` for each folder
+    ``submitted/<student>/<assignment>/``, in order."""
+    for folder in sorted((Path(course.root) / "submitted").glob(f"*/{assignment}")):
+        if folder.is_dir():
+            student = folder.parent.name
+            yield student, folder, unsafe_student_id(student)
 
 
 def _rejected_students(course, assignments):
@@ -195,11 +199,10 @@ class Grader:
         """The ids collected for ``assignment`` (the folders of ``submitted/``), read once: a
         wrong answer is compared with each one's numbers."""
         if assignment not in self.rosters:
-            base = Path(self.course.root) / "submitted"
             self.rosters[assignment] = tuple(
-                f.parent.name
-                for f in sorted(base.glob(f"*/{assignment}"))
-                if f.is_dir() and not unsafe_student_id(f.parent.name)
+                student
+                for student, _, problem in _submitted(self.course, assignment)
+                if not problem
             )
         return self.rosters[assignment]
 

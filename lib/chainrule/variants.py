@@ -33,7 +33,7 @@ import os
 
 import numpy as np
 
-from .testcells import HINT, TaskFailure
+from .testcells import HINT, TaskFailure, _plain
 
 __all__ = [
     "GRADER_VARIABLE",
@@ -49,6 +49,7 @@ __all__ = [
     "reset",
     "check_answers",
     "matching_variant",
+    "format_value",
 ]
 
 GRADER_VARIABLE = "BACKPROP_KIT_STUDENT_ID"  # set by the grader to the id as collected
@@ -121,7 +122,7 @@ class Variant:
         return hash(self.task)
 
     def __repr__(self):
-        return ", ".join(f"{k} = {_show(v)}" for k, v in self.values.items())
+        return ", ".join(f"{k} = {format_value(v)}" for k, v in self.values.items())
 
 
 def variant(student_id, task_id):
@@ -196,7 +197,7 @@ class StudentNumbers:
 
     @property
     def student(self):
-        return current_id(self.declared)[0] if self.enabled else ""
+        return _student(self.declared, self.enabled)
 
     def status(self):
         """One paragraph: whose numbers the value tasks use."""
@@ -213,6 +214,12 @@ class StudentNumbers:
 
     def __call__(self, task_id):
         return variant(self.student, task_id)
+
+
+def _student(declared, enabled):
+    """The id whose numbers the value tasks use: ``current_id``'s, or "" (the slide's) when
+    variants are off."""
+    return current_id(declared)[0] if enabled else ""
 
 
 def _grading():
@@ -239,8 +246,8 @@ def check_answers(task_id, **got):
     from .value_tasks import spec
 
     task = spec(task_id)
-    declared, enabled = _PINNED["declared"], _PINNED["enabled"]
-    student = current_id(declared)[0] if enabled else ""
+    declared = _PINNED["declared"]
+    student = _student(declared, _PINNED["enabled"])
     mine = variant(student, task_id)
     want = task.answers(mine)
     missing = [n for n in want if n not in got]
@@ -293,22 +300,18 @@ def _same_values(a, b):
 
 def _given(value):
     try:
-        return _show(value) if _plain(value) else type(value).__name__
+        return format_value(value) if _plain(value) else type(value).__name__
     except (TypeError, ValueError):
         return type(value).__name__
 
 
-def _plain(value):
-    from .testcells import _plain as plain
-
-    return plain(value)
-
-
-def _show(value):
+def format_value(value):
+    """A variant's number, answer or array as the notebook and ``backprop-kit variant`` show it:
+    whole numbers as ints (``2,000,000`` from 10,000 on), others to 6 digits, arrays nested."""
     a = np.asarray(value, dtype=float)
     if a.ndim == 0:
         v = float(a)
         if math.isfinite(v) and v.is_integer() and abs(v) < 1e15:
             return f"{int(v):,}" if abs(v) >= 10_000 else str(int(v))
         return f"{v:.6g}"
-    return "[" + ", ".join(_show(row) for row in a) + "]"
+    return "[" + ", ".join(format_value(row) for row in a) + "]"
