@@ -8,6 +8,7 @@ looks for it and must not find it. Both must have come from the same warm parent
 import ast
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +51,16 @@ def _value(box, cell, code):
     assert reply["error"] is None, reply["error"]
     out = "".join(o["text"] for o in reply["outputs"] if o.get("name") == "stdout")
     return ast.literal_eval(out.strip().splitlines()[-1])
+
+
+def zygote_preload():
+    """The modules a warm parent imports before any submission (``zygote.PRELOAD``), read from
+    the file: it runs inside the sandbox and is not imported here."""
+    path = Path(warm.__file__).parent / "inside" / "zygote.py"
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PRELOAD":
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no PRELOAD in {path}")
 
 
 def _parent_pid(slot):
@@ -356,9 +367,10 @@ def test_the_kit_stays_importable_and_read_only_in_a_warm_child(tmp_path, bubble
     box.start()
     try:
         assert box.warmed, box.cold_because
+        assert "chainrule.simdevice" not in zygote_preload()  # so it is a late import
         code = (
             "import importlib, os, sys\n"
-            "import chainrule.widgets.boundary as late\n"  # not in the parent's preload
+            "import chainrule.simdevice as late\n"
             "folder = os.path.dirname(late.__file__)\n"
             "try:\n"
             "    open(os.path.join(folder, 'planted.py'), 'w').close()\n"
@@ -370,6 +382,6 @@ def test_the_kit_stays_importable_and_read_only_in_a_warm_child(tmp_path, bubble
         assert _value(box, 0, code) in ("OSError", "PermissionError")
     finally:
         box.close()
-    import chainrule.widgets.boundary as here
+    import chainrule.simdevice as here
 
     assert not os.path.exists(os.path.join(os.path.dirname(here.__file__), "planted.py"))

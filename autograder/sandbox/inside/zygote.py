@@ -55,6 +55,8 @@ PRELOAD = (
     "IPython",
     "chainrule",
     "chainrule.testcells",
+    "chainrule.variants",
+    "chainrule.value_tasks",
     "chainrule.viz",
     "chainrule.widgets",
     "chainrule.lectures",
